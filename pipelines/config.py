@@ -1,0 +1,79 @@
+"""Settings: one typed model, loaded in one place from config/pocmon.yaml and the environment."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, Field
+
+PROJECT_ROOT = Path(os.environ.get("POCMON_HOME", Path(__file__).resolve().parents[1]))
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+SOURCES = ("patrols", "incidents", "trainings", "strength", "surveys")
+
+
+class Paths(BaseModel):
+    inbox: Path
+    warehouse: Path
+    published: Path
+    reference: Path
+    key_file: Path
+    demo_truth: Path
+
+
+class Schedule(BaseModel):
+    cron: str = "0 6 * * 1"
+    timezone: str = "UTC"
+
+
+class SensorSettings(BaseModel):
+    minimum_interval_seconds: int = 60
+
+
+class InboxSettings(BaseModel):
+    extensions: list[str] = Field(default_factory=lambda: [".csv", ".xlsx"])
+    max_file_mb: int = 200
+
+
+class Settings(BaseModel):
+    paths: Paths
+    schedule: Schedule = Schedule()
+    sensor: SensorSettings = SensorSettings()
+    inbox: InboxSettings = InboxSettings()
+
+
+_ENV_OVERRIDES = {
+    "inbox": "POCMON_INBOX",
+    "warehouse": "POCMON_WAREHOUSE",
+    "published": "POCMON_PUBLISHED",
+    "key_file": "POCMON_KEY_FILE",
+    "demo_truth": "POCMON_DEMO_TRUTH",
+}
+
+
+def load_settings(config_file: Path | None = None) -> Settings:
+    """Read the YAML configuration, apply environment overrides and make paths absolute."""
+    config_file = config_file or Path(
+        os.environ.get("POCMON_CONFIG", PROJECT_ROOT / "config" / "pocmon.yaml")
+    )
+    raw = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+    paths = dict(raw.get("paths", {}))
+    for name, var in _ENV_OVERRIDES.items():
+        if os.environ.get(var):
+            paths[name] = os.environ[var]
+    raw["paths"] = {
+        name: (Path(value) if Path(value).is_absolute() else PROJECT_ROOT / value)
+        for name, value in paths.items()
+    }
+    return Settings.model_validate(raw)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process (tests clear the cache after changing the environment)."""
+    settings = load_settings()
+    # dbt's profiles.yml reads the warehouse path from this variable: one path for both.
+    os.environ["POCMON_WAREHOUSE"] = str(settings.paths.warehouse)
+    return settings

@@ -1,0 +1,1 @@
+"""Ingestion: read inbox files, validate them against their contracts, load DuckDB."""

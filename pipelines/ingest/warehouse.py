@@ -1,0 +1,80 @@
+"""The DuckDB warehouse: schemas and tables that ingestion writes and dbt reads.
+
+Schemas: ``raw`` (one table per source, good rows with lineage), ``restricted`` (free-text
+narratives, never read by dbt), ``ops`` (the file manifest and the quarantine).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from pipelines.contracts import load_contracts
+
+MANIFEST_DDL = """
+create table if not exists ops.manifest (
+    file_id varchar primary key,      -- content hash prefix + source: one per distinct file
+    source varchar not null,
+    file_name varchar not null,       -- path relative to the inbox
+    content_hash varchar not null,    -- sha256 of the file's bytes
+    slot varchar,                     -- source|mission|period: a re-submission supersedes
+    status varchar not null,          -- loaded | rejected | superseded
+    rows_read integer not null,
+    rows_loaded integer not null,
+    rows_quarantined integer not null,
+    received_at timestamp,            -- the file's modification time
+    processed_at timestamp not null,
+    superseded_by varchar,
+    message varchar,
+    run_id varchar
+)
+"""
+
+QUARANTINE_DDL = """
+create table if not exists ops.quarantine (
+    file_id varchar not null,
+    source varchar not null,
+    source_file varchar not null,
+    content_hash varchar not null,
+    row_number integer,               -- row in the file as a spreadsheet shows it (header = 1)
+    column_name varchar,
+    rule varchar not null,
+    offending_value varchar,          -- personal and restricted values are never kept
+    message varchar not null,
+    quarantined_at timestamp not null
+)
+"""
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every schema and table ingestion needs, if missing."""
+    for schema in ("raw", "restricted", "ops"):
+        con.execute(f"create schema if not exists {schema}")
+    con.execute(MANIFEST_DDL)
+    con.execute(QUARANTINE_DDL)
+    for source, contract in load_contracts().items():
+        columns = ", ".join(f'"{n}" {t}' for n, t in contract.raw_table_columns().items())
+        con.execute(f"create table if not exists raw.{source} ({columns})")
+        for spec in contract.restricted_columns:
+            keys = ", ".join(f'"{k}" varchar' for k in contract.key)
+            con.execute(
+                f"create table if not exists restricted.{source}_{spec.name} "
+                f"({keys}, {spec.name} varchar, _file_id varchar, _row_number integer)"
+            )
+
+
+@contextmanager
+def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse (creating its folder and schema when writable) and always close it."""
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        if not read_only:
+            ensure_schema(con)
+        yield con
+    finally:
+        con.close()
