@@ -1,0 +1,1 @@
+"""Builders of the published pages: each reads the warehouse read-only and writes HTML."""

@@ -1,0 +1,335 @@
+"""The ``pocmon`` command: run the weekly job, check files, see what happened, try the demo."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipelines.config import DBT_PROJECT_DIR, PROJECT_ROOT, SOURCES, get_settings
+
+app = typer.Typer(
+    help="pocmon: the weekly monitoring-and-evaluation job for UN police (UNPOL).\n\n"
+    "Drop the week's files into data/inbox/<source>/ (patrols, incidents, trainings, "
+    "strength, surveys), run `pocmon run`, fix what the quarantine report lists, run again.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+console = Console()
+err = Console(stderr=True)
+
+
+class PocmonError(Exception):
+    """A problem the user can fix; shown as one clear message, exit code 1."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Plumbing shared by the commands.
+
+
+def _dagster_home() -> Path:
+    """Point Dagster at the project's dagster.yaml; its relative paths are from the root."""
+    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT))
+    os.chdir(PROJECT_ROOT)
+    return Path(os.environ["DAGSTER_HOME"])
+
+
+def _dbt_sources_changed(manifest: Path) -> bool:
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    watched = [DBT_PROJECT_DIR / "dbt_project.yml"]
+    for folder in ("models", "seeds", "macros", "tests"):
+        watched += [p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file()]
+    return any(p.stat().st_mtime > built for p in watched if p.exists())
+
+
+def prepare_dbt() -> None:
+    """Parse the dbt project when its manifest is missing or older than its files."""
+    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    if not _dbt_sources_changed(manifest):
+        return
+    with console.status("Parsing the dbt project (dbt parse)..."):
+        result = subprocess.run(
+            [sys.executable, "-c", "from dbt.cli.main import cli; cli()", "parse",
+             "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+             "--quiet"],
+            capture_output=True, text=True, cwd=DBT_PROJECT_DIR, check=False,
+        )
+    if result.returncode != 0:
+        raise PocmonError(f"dbt parse failed:\n{result.stdout}{result.stderr}")
+
+
+def run_weekly_job(trigger: str) -> dict:
+    """Run the weekly job in this process, recorded in the Dagster instance."""
+    get_settings()
+    _dagster_home()
+    prepare_dbt()
+    from dagster import DagsterInstance
+
+    from pipelines.definitions import defs
+
+    job = defs.resolve_job_def("weekly_job")
+    instance = DagsterInstance.get()
+    started = time.monotonic()
+    console.print("[bold]Running the weekly job[/] (ingest, dbt build, outputs)...")
+    result = job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        tags={"pocmon/trigger": trigger},
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+    )
+    return {"run_id": result.run_id, "success": result.success,
+            "seconds": time.monotonic() - started}
+
+
+def _warehouse_counts(run_id: str | None = None) -> tuple[list[tuple], int]:
+    """Per-source file and row counts from the manifest (this run's, or all current files)."""
+    import duckdb
+
+    settings = get_settings()
+    if not settings.paths.warehouse.exists():
+        return [], 0
+    con = duckdb.connect(str(settings.paths.warehouse), read_only=True)
+    try:
+        where = "where run_id = ?" if run_id else "where status <> 'superseded'"
+        params = [run_id] if run_id else []
+        rows = con.execute(
+            "select source, count(*) filter (where status = 'loaded'), "
+            "count(*) filter (where status = 'rejected'), "
+            "coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), "
+            f"coalesce(sum(rows_quarantined), 0) from ops.manifest {where} "
+            "group by source", params,
+        ).fetchall()
+        superseded = con.execute(
+            f"select count(*) from ops.manifest where superseded_by in "
+            f"(select file_id from ops.manifest {where})", params,
+        ).fetchone()[0]
+    finally:
+        con.close()
+    order = {s: i for i, s in enumerate(SOURCES)}
+    return sorted(rows, key=lambda r: order.get(r[0], 99)), superseded
+
+
+def _counts_table(title: str, rows: list[tuple]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for name in ("source", "files loaded", "files rejected", "rows read", "rows loaded",
+                 "rows quarantined"):
+        table.add_column(name, justify="left" if name == "source" else "right")
+    for row in rows:
+        table.add_row(*(str(v) for v in row))
+    return table
+
+
+def report_run(outcome: dict) -> int:
+    """Print what the run did and where to look; return the exit code."""
+    settings = get_settings()
+    rows, superseded = _warehouse_counts(outcome["run_id"])
+    if rows:
+        console.print(_counts_table("Files processed in this run", rows))
+    else:
+        console.print("No new files in the inbox: nothing to load.")
+    if superseded:
+        console.print(f"{superseded} earlier file(s) superseded by corrected re-submissions.")
+    report = settings.paths.published / "quarantine" / "quarantine_report.html"
+    console.print(f"Warehouse:         {settings.paths.warehouse}")
+    console.print(f"Quarantine report: {report}")
+    console.print(f"Outputs:           {settings.paths.published}")
+    if not outcome["success"]:
+        err.print(
+            f"[bold red]The weekly job failed[/] (run {outcome['run_id']}). The messages above "
+            "say which step; `pocmon status` lists recent runs, `pocmon dev` opens the run "
+            "in the Dagster UI."
+        )
+        return 1
+    quarantined = sum(r[5] for r in rows)
+    rejected = sum(r[2] for r in rows)
+    if quarantined or rejected:
+        console.print(
+            f"[bold yellow]Done with problems to fix:[/] {rejected} file(s) rejected and "
+            f"{quarantined} row(s) quarantined. See {report} (or quarantine_report.csv "
+            "beside it), correct the source files and drop them into the inbox again."
+        )
+    else:
+        console.print("[bold green]Done:[/] every new row passed its contract.")
+    console.print(f"Finished in {outcome['seconds']:.0f} s (run {outcome['run_id']}).")
+    return 0
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]Error:[/] {message}")
+    return typer.Exit(1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands.
+
+
+@app.command()
+def run() -> None:
+    """Run the weekly job on whatever is in the inbox.
+
+    New files are validated against their contracts, good rows loaded into DuckDB, bad rows
+    quarantined; then dbt builds and tests the models and the reports are published.
+    Exit code 0 when the job succeeded (even with quarantined rows), 1 when it failed.
+    """
+    try:
+        outcome = run_weekly_job("cli")
+    except PocmonError as exc:
+        raise _fail(str(exc)) from exc
+    raise typer.Exit(report_run(outcome))
+
+
+@app.command()
+def demo(
+    weeks: Annotated[int, typer.Option(min=1, max=520, help="Weeks of data per mission.")] = 52,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")
+                    ] = 7,
+    effect: Annotated[float, typer.Option(
+        min=0.0, help="Scale of the planted effects: 1 as documented, 0 for no effect.")] = 1.0,
+    fresh: Annotated[bool, typer.Option(
+        "--fresh/--keep", help="Empty the inbox, warehouse and outputs first (default), or "
+        "keep them and add the demo files.")] = True,
+    run_job: Annotated[bool, typer.Option("--run/--no-run", help="Run the weekly job after "
+                                          "writing the files.")] = True,
+) -> None:
+    """Write realistic synthetic inbox files for two missions, then run the weekly job.
+
+    MINUSCA (francophone: French headers, .xlsx and ';' CSV) and UNMISS (English CSV), about
+    20 sites each. A few bad rows and one unreadable file are planted so the quarantine is
+    never empty; the planted effects are documented in pipelines/demo/effects.py.
+    """
+    from pipelines.demo.generator import generate_demo
+
+    settings = get_settings()
+    if fresh:
+        for path in (settings.paths.inbox, settings.paths.published):
+            shutil.rmtree(path, ignore_errors=True)
+        for path in (settings.paths.warehouse,
+                     settings.paths.warehouse.with_suffix(".duckdb.wal")):
+            path.unlink(missing_ok=True)
+    with console.status("Writing demo inbox files...") as status:
+        summary = generate_demo(settings.paths.inbox, weeks=weeks, seed=seed, effect=effect,
+                                truth_path=settings.paths.demo_truth,
+                                progress=lambda message: status.update(message))
+    console.print(
+        f"Wrote {len(summary.files)} files ({sum(summary.rows.values()):,} rows) to "
+        f"{settings.paths.inbox}; planted {len(summary.planted_faults)} bad rows and "
+        f"effects recorded in {summary.truth_path}."
+    )
+    if not run_job:
+        return
+    try:
+        outcome = run_weekly_job("demo")
+    except PocmonError as exc:
+        raise _fail(str(exc)) from exc
+    raise typer.Exit(report_run(outcome))
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(
+        exists=True, dir_okay=False, readable=True,
+        help="CSV or .xlsx files; the source is taken from the folder name or the header.")],
+    source: Annotated[str | None, typer.Option(
+        help=f"Check the files against this contract: one of {', '.join(SOURCES)}.")] = None,
+    show: Annotated[int, typer.Option(help="Problems to list per file.")] = 20,
+) -> None:
+    """Check files against their contracts without loading anything (a dry run).
+
+    Exit code 0 when every file passes, 1 when any row would be quarantined or any file
+    rejected. Duplicates of rows already in the warehouse are checked only when loading.
+    """
+    from pipelines.ingest.dry_run import dry_run
+    from pipelines.ingest.load import format_issue
+    from pipelines.reference import load_reference
+
+    if source is not None and source not in SOURCES:
+        raise _fail(f"unknown source '{source}': use one of {', '.join(SOURCES)}")
+    reference = load_reference()
+    failed = 0
+    for path in files:
+        result = dry_run(path, reference, source)
+        if result.rejection:
+            failed += 1
+            console.print(f"[red]REJECTED[/] {result.rejection}")
+            continue
+        if result.ok:
+            console.print(f"[green]OK[/] {path} ({result.source}): {result.rows_read} rows, "
+                          "all pass")
+            continue
+        failed += 1
+        console.print(
+            f"[yellow]PROBLEMS[/] {path} ({result.source}): {result.rows_read} rows read, "
+            f"{result.rows_read - result.rows_quarantined} would load, "
+            f"{result.rows_quarantined} would be quarantined"
+        )
+        for issue in result.issues[:show]:
+            console.print(f"  - {format_issue(path.name, issue)}", markup=False,
+                          highlight=False)
+        if len(result.issues) > show:
+            console.print(f"  ... and {len(result.issues) - show} more (use --show)")
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def status(
+    limit: Annotated[int, typer.Option(help="How many recent runs to list.")] = 10,
+) -> None:
+    """The last runs, and the files loaded and rows quarantined, with counts."""
+    settings = get_settings()
+    _dagster_home()
+    from dagster import DagsterInstance, RunsFilter
+
+    instance = DagsterInstance.get()
+    records = instance.get_run_records(filters=RunsFilter(job_name="weekly_job"), limit=limit)
+    runs = Table(title="Recent runs of the weekly job", title_justify="left")
+    for name in ("run", "status", "trigger", "started (UTC)", "seconds"):
+        runs.add_column(name)
+    for record in records:
+        start, end = record.start_time, record.end_time
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(start)) if start else "-"
+        seconds = f"{end - start:.0f}" if start and end else "-"
+        runs.add_row(record.dagster_run.run_id[:8], record.dagster_run.status.value,
+                     record.dagster_run.tags.get("pocmon/trigger", "-"), started, seconds)
+    if records:
+        console.print(runs)
+    else:
+        console.print("No runs yet: try `pocmon demo` or `pocmon run`.")
+    rows, superseded = _warehouse_counts()
+    if rows:
+        console.print(_counts_table("Current files in the warehouse", rows))
+        if superseded:
+            console.print(f"{superseded} file(s) superseded by corrected re-submissions "
+                          "(kept in the manifest's history).")
+    console.print(f"Warehouse: {settings.paths.warehouse}")
+    console.print(f"Quarantine report: "
+                  f"{settings.paths.published / 'quarantine' / 'quarantine_report.html'}")
+
+
+@app.command()
+def dev(
+    host: Annotated[str, typer.Option(help="Address to bind; localhost unless you mean it.")
+                    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000,
+) -> None:
+    """Open the Dagster UI (dagster dev) on this project: the graph, runs, checks, schedule."""
+    get_settings()
+    _dagster_home()
+    prepare_dbt()
+    dagster = Path(sys.executable).with_name("dagster")
+    os.execv(str(dagster), [str(dagster), "dev", "-m", "pipelines.definitions",
+                            "-h", host, "-p", str(port)])
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,54 @@
+"""Resources injected into assets: the warehouse, the inbox and dbt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dagster import ConfigurableResource
+from dagster_dbt import DbtCliResource
+from dagster_duckdb import DuckDBResource
+
+from pipelines.config import get_settings
+from pipelines.defs.dbt_project import dbt_project
+from pipelines.ingest.pseudonymise import load_or_create_key
+from pipelines.reference import Reference, load_reference
+
+
+class InboxResource(ConfigurableResource):
+    """Where files arrive, the reference data they are checked against, and the secret key."""
+
+    inbox_dir: str
+    reference_dir: str
+    key_file: str
+    published_dir: str
+    extensions: list[str]
+
+    @property
+    def inbox(self) -> Path:
+        return Path(self.inbox_dir)
+
+    @property
+    def published(self) -> Path:
+        return Path(self.published_dir)
+
+    def reference(self) -> Reference:
+        return load_reference(Path(self.reference_dir))
+
+    def key(self) -> bytes:
+        return load_or_create_key(Path(self.key_file))
+
+
+def build_resources() -> dict[str, object]:
+    """Resources from the settings (paths from config/pocmon.yaml and the environment)."""
+    settings = get_settings()
+    return {
+        "warehouse": DuckDBResource(database=str(settings.paths.warehouse)),
+        "inbox": InboxResource(
+            inbox_dir=str(settings.paths.inbox),
+            reference_dir=str(settings.paths.reference),
+            key_file=str(settings.paths.key_file),
+            published_dir=str(settings.paths.published),
+            extensions=settings.inbox.extensions,
+        ),
+        "dbt": DbtCliResource(project_dir=dbt_project),
+    }

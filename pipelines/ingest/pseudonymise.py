@@ -1,0 +1,62 @@
+"""Keyed pseudonyms (HMAC-SHA256) for personal data, applied before anything is stored.
+
+The key comes from ``POCMON_PSEUDONYM_KEY`` or, failing that, from a local key file created on
+first run with owner-only permissions (git-ignored). The key itself is never stored or logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from pathlib import Path
+
+import pandas as pd
+
+KEY_ENV = "POCMON_PSEUDONYM_KEY"
+MIN_KEY_LENGTH = 32
+
+
+class PseudonymKeyError(Exception):
+    """The pseudonymisation key is unusable."""
+
+
+def load_or_create_key(key_file: Path) -> bytes:
+    """The secret key: from the environment, else the key file (created if missing)."""
+    from_env = os.environ.get(KEY_ENV)
+    if from_env:
+        if len(from_env) < MIN_KEY_LENGTH:
+            raise PseudonymKeyError(f"{KEY_ENV} must be at least {MIN_KEY_LENGTH} characters long")
+        return from_env.encode()
+    if key_file.exists():
+        key = key_file.read_text(encoding="ascii").strip()
+        if len(key) < MIN_KEY_LENGTH:
+            raise PseudonymKeyError(f"the key file {key_file} is too short; delete it to make a new one")
+        return key.encode()
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(key + "\n")
+    return key.encode()
+
+
+def _normalise(value: str, phone: bool) -> str:
+    if phone:
+        digits = re.sub(r"\D", "", value)
+        return ("+" if value.strip().startswith("+") else "") + digits
+    return " ".join(value.casefold().split())
+
+
+def pseudonymise(values: pd.Series, key: bytes, *, phone: bool = False) -> pd.Series:
+    """Replace each value by a stable keyed pseudonym; missing values stay missing."""
+
+    def one(value: object) -> str | None:
+        if value is None or (isinstance(value, float) and pd.isna(value)):
+            return None
+        text = _normalise(str(value), phone)
+        return "pk_" + hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:24]
+
+    return values.map(one).astype(object)
