@@ -24,8 +24,8 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 class PocmonError(Exception):
@@ -37,10 +37,14 @@ class PocmonError(Exception):
 
 
 def _dagster_home() -> Path:
-    """Point Dagster at the project's dagster.yaml; its relative paths are from the root."""
+    """Point Dagster at the project's dagster.yaml (relative paths in it are from there)."""
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT))
-    os.chdir(PROJECT_ROOT)
-    return Path(os.environ["DAGSTER_HOME"])
+    home = Path(os.environ["DAGSTER_HOME"]).resolve()
+    if not (home / "dagster.yaml").exists():
+        raise PocmonError(f"DAGSTER_HOME={home} has no dagster.yaml; unset DAGSTER_HOME to "
+                          "use the project's own")
+    os.chdir(home)
+    return home
 
 
 def _dbt_sources_changed(manifest: Path) -> bool:
@@ -275,7 +279,7 @@ def validate(
         )
         for issue in result.issues[:show]:
             console.print(f"  - {format_issue(path.name, issue)}", markup=False,
-                          highlight=False)
+                          highlight=False, soft_wrap=True)
         if len(result.issues) > show:
             console.print(f"  ... and {len(result.issues) - show} more (use --show)")
     raise typer.Exit(1 if failed else 0)
@@ -287,7 +291,10 @@ def status(
 ) -> None:
     """The last runs, and the files loaded and rows quarantined, with counts."""
     settings = get_settings()
-    _dagster_home()
+    try:
+        _dagster_home()
+    except PocmonError as exc:
+        raise _fail(str(exc)) from exc
     from dagster import DagsterInstance, RunsFilter
 
     instance = DagsterInstance.get()
@@ -324,8 +331,11 @@ def dev(
 ) -> None:
     """Open the Dagster UI (dagster dev) on this project: the graph, runs, checks, schedule."""
     get_settings()
-    _dagster_home()
-    prepare_dbt()
+    try:
+        _dagster_home()
+        prepare_dbt()
+    except PocmonError as exc:
+        raise _fail(str(exc)) from exc
     dagster = Path(sys.executable).with_name("dagster")
     os.execv(str(dagster), [str(dagster), "dev", "-m", "pipelines.definitions",
                             "-h", host, "-p", str(port)])

@@ -33,7 +33,9 @@ def load_or_create_key(key_file: Path) -> bytes:
     if key_file.exists():
         key = key_file.read_text(encoding="ascii").strip()
         if len(key) < MIN_KEY_LENGTH:
-            raise PseudonymKeyError(f"the key file {key_file} is too short; delete it to make a new one")
+            raise PseudonymKeyError(
+                f"the key file {key_file} is too short; delete it to make a new one"
+            )
         return key.encode()
     key_file.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)

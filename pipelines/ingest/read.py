@@ -94,7 +94,7 @@ def _read_csv_rows(path: Path, display: str) -> tuple[list[str], list[list[str]]
     first_line = text.lstrip("\r\n").splitlines()[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line))
     try:
-        rows = [row for row in reader]
+        rows = list(reader)
     except csv.Error as exc:
         raise FileRejected(f"{display}: not a valid CSV file ({exc})") from exc
     while rows and not any(cell.strip() for cell in rows[0]):

@@ -116,7 +116,8 @@ def add_utc_columns(typed: pd.DataFrame, contract: Contract, reference: Referenc
 def _rule_expectations(rule: RuleSpec) -> list:
     import great_expectations.expectations as gxe
 
-    meta = {"column": rule.column, "rule": rule.name}
+    meta = {"column": rule.column, "rule": rule.name,
+            "involves": [rule.column, *([rule.other] if rule.other else [])]}
     if rule.kind == "not_before":
         return [
             gxe.ExpectColumnPairValuesAToBeGreaterThanB(
@@ -184,7 +185,8 @@ def build_expectations(contract: Contract, reference: Reference) -> list:
                     gxe.ExpectColumnPairValuesToBeInSet(
                         column_A=contract.mission_column, column_B=name,
                         value_pairs_set=pairs, ignore_row_if="either_value_is_missing",
-                        meta=meta("belongs_to_mission"),
+                        meta=meta("belongs_to_mission") | {
+                            "involves": [name, contract.mission_column]},
                     )
                 )
     key_meta = {"column": contract.key[-1], "rule": "unique_in_file"}
@@ -258,24 +260,25 @@ def _detail(rule: str, column: str, text: str | None, spec: ColumnSpec | None,
 
 
 def issues_from_results(results: list, typed: pd.DataFrame, contract: Contract) -> list[Issue]:
-    """One issue per failing cell; a row is reported once per column."""
+    """One issue per failing cell; a row is reported once per column.
+
+    Rules across columns (``involves``) are checked last and left out where one of their
+    columns already broke a rule of its own: a negative count is reported as out of range,
+    not also as smaller than another column.
+    """
     issues: list[Issue] = []
     seen: set[tuple[int, str]] = set()
     failed_columns: dict[int, set[str]] = {}
-    results = sorted(results, key=lambda r: r.expectation_config.meta["rule"]
-                     == "belongs_to_mission")
+    results = sorted(results, key=lambda r: "involves" in r.expectation_config.meta)
     for result in results:
         if result.success:
             continue
         meta = result.expectation_config.meta
         column, rule = meta["column"], meta["rule"]
+        involves = set(meta.get("involves", ()))
         spec = contract.columns.get(column)
         for index in result.result.get("unexpected_index_list") or []:
-            if (index, column) in seen:
-                continue
-            if rule == "belongs_to_mission" and failed_columns.get(index, set()) & {
-                column, contract.mission_column
-            }:
+            if (index, column) in seen or failed_columns.get(index, set()) & involves:
                 continue
             seen.add((index, column))
             failed_columns.setdefault(index, set()).add(column)
