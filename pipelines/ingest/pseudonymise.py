@@ -61,4 +61,4 @@ def pseudonymise(values: pd.Series, key: bytes, *, phone: bool = False) -> pd.Se
         text = _normalise(str(value), phone)
         return "pk_" + hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:24]
 
-    return values.map(one).astype(object)
+    return pd.Series([one(v) for v in values], index=values.index, dtype=object)

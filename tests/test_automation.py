@@ -1,0 +1,45 @@
+"""The schedule comes from configuration; the sensor fires when inbox files land or change."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dagster import RunRequest, SkipReason, build_sensor_context
+
+from pipelines.config import get_settings
+from pipelines.defs.automation import build_schedule, inbox_sensor
+
+
+def test_schedule_uses_configured_day_and_time():
+    schedule = build_schedule()
+    settings = get_settings()
+    assert schedule.cron_schedule == settings.schedule.cron
+    assert schedule.execution_timezone == settings.schedule.timezone
+    assert schedule.job_name == "weekly_job"
+
+
+def test_sensor_requests_a_run_only_when_the_inbox_changes(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("POCMON_INBOX", str(tmp_path / "inbox"))
+    get_settings.cache_clear()
+    try:
+        first = inbox_sensor(build_sensor_context())
+        assert isinstance(first, SkipReason) and "empty" in first.skip_message
+
+        landed = tmp_path / "inbox" / "patrols" / "UNMISS_2025-W01_patrols.csv"
+        landed.parent.mkdir(parents=True)
+        landed.write_text("patrol_id\n")
+        context = build_sensor_context()
+        request = inbox_sensor(context)
+        assert isinstance(request, RunRequest)
+        cursor = context.cursor
+
+        again = inbox_sensor(build_sensor_context(cursor=cursor))
+        assert isinstance(again, SkipReason)
+
+        landed.write_text("patrol_id\nP-1\n")
+        os.utime(landed, (1e9, 1e9))
+        changed = inbox_sensor(build_sensor_context(cursor=cursor))
+        assert isinstance(changed, RunRequest) and changed.run_key != request.run_key
+    finally:
+        get_settings.cache_clear()
