@@ -1,0 +1,1 @@
+"""Synthetic demo data with planted effects and faults (``pocmon demo``)."""
