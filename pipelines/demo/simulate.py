@@ -45,6 +45,7 @@ AUTHORIZED = {"FPU": 560, "IPO": 400, "SPT": 80}
 WOMEN_SHARE = {"FPU": 0.12, "IPO": 0.28, "SPT": 0.32}
 AGE_BANDS = ["18-24", "25-34", "35-49", "50+"]
 ROUND_EVERY_WEEKS = 13
+LETTERS = list("ABCDEFGHJKMNPQRSTUVWXYZ")
 RESPONDENTS_PER_SITE = 25
 
 
@@ -388,8 +389,8 @@ class MissionSimulator:
                 "interview_date": (pd.Series(pd.to_datetime(START) + pd.to_timedelta(
                     day, unit="D"))).dt.date,
                 "respondent_id": [
-                    f"{self.mission_id[:3]}-{''.join(rng.choice(list('ABCDEFGHJKMNPQRSTUVWXYZ'), 3))}"
-                    f"{v:05d}" for v in rng.choice(100_000, n, replace=False)],
+                    f"{self.mission_id[:3]}-{''.join(rng.choice(LETTERS, 3))}{v:05d}"
+                    for v in rng.choice(100_000, n, replace=False)],
                 "weight": (weight * rng.uniform(0.8, 1.2, n)).round(4),
                 "sex": np.where(rng.random(n) < 0.52, "female", "male"),
                 "age_band": rng.choice(AGE_BANDS, n, p=[0.25, 0.3, 0.28, 0.17]),
