@@ -1,0 +1,19 @@
+select
+    session_id,
+    mission_id,
+    site_id,
+    course,
+    topic,
+    host_police_unit,
+    participants,
+    women,
+    certified,
+    pre_test_score,
+    post_test_score,
+    test_gain,
+    duration_days,
+    start_date,
+    end_date,
+    week_start,
+    file_id
+from {{ ref('stg_pocmon__trainings') }}
