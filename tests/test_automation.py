@@ -43,3 +43,25 @@ def test_sensor_requests_a_run_only_when_the_inbox_changes(tmp_path: Path, monke
         assert isinstance(changed, RunRequest) and changed.run_key != request.run_key
     finally:
         get_settings.cache_clear()
+
+
+def test_definitions_hold_the_whole_graph():
+    """What `dagster dev` shows: ingestion, dbt models with their tests as checks, outputs."""
+    from dagster import AssetKey
+
+    from pipelines.cli import prepare_dbt
+    from pipelines.definitions import defs
+
+    prepare_dbt()
+    keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
+    assert {f"raw/{s}" for s in ("patrols", "incidents", "trainings", "strength", "surveys")
+            } <= keys
+    assert {"staging/stg_pocmon__patrols", "marts/fct_site_weeks", "quarantine_report"} <= keys
+    checks = {(c.asset_key, c.name) for c in defs.resolve_asset_graph().asset_check_keys}
+    assert (AssetKey(["raw", "patrols"]), "rows_accounted_for") in checks
+    assert any(key == AssetKey(["marts", "fct_patrols"]) and name.startswith("unique")
+               for key, name in checks)
+    assert (AssetKey(["staging", "stg_ops__manifest"]),
+            "assert_manifest_rows_accounted_for") in checks
+    assert defs.resolve_job_def("weekly_job") is not None
+    assert {s.name for s in defs.sensors} == {"inbox_sensor"}

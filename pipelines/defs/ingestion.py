@@ -1,7 +1,5 @@
 """One ingestion asset per source, with its contract results as asset checks beside it."""
 
-from __future__ import annotations
-
 from collections import Counter
 
 from dagster import (
@@ -15,11 +13,10 @@ from dagster import (
     MetadataValue,
     asset,
 )
-from dagster_duckdb import DuckDBResource
 
 from pipelines.config import SOURCES
 from pipelines.contracts import load_contract
-from pipelines.defs.resources import InboxResource
+from pipelines.defs.resources import InboxResource, WarehouseResource
 from pipelines.ingest.load import SourceReport, ingest_source
 from pipelines.ingest.warehouse import ensure_schema
 
@@ -66,7 +63,7 @@ def build_ingestion_asset(source: str) -> AssetsDefinition:
                 "raw table holds exactly the rows loaded")),
         ],
     )
-    def ingest(context: AssetExecutionContext, warehouse: DuckDBResource,
+    def ingest(context: AssetExecutionContext, warehouse: WarehouseResource,
                inbox: InboxResource) -> object:
         with warehouse.get_connection() as con:
             ensure_schema(con)

@@ -1,15 +1,12 @@
 """Published outputs: the quarantine report and the run summary, swapped in atomically."""
 
-from __future__ import annotations
-
 import json
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
-from dagster_duckdb import DuckDBResource
 
 from dashboards.quarantine_report import build_quarantine_report
 from pipelines.defs.ingestion import ingestion_assets
-from pipelines.defs.resources import InboxResource
+from pipelines.defs.resources import InboxResource, WarehouseResource
 from pipelines.defs.transform import pocmon_dbt_models
 from pipelines.publish import publish_folder
 
@@ -26,7 +23,7 @@ from duckdb_tables() where schema_name = 'marts' order by table_name
     description="data/published/quarantine/: every rejected file and quarantined row "
     "(CSV and HTML), plus run_summary.json with the warehouse's file and mart counts.",
 )
-def quarantine_report(context: AssetExecutionContext, warehouse: DuckDBResource,
+def quarantine_report(context: AssetExecutionContext, warehouse: WarehouseResource,
                       inbox: InboxResource) -> MaterializeResult:
     target = inbox.published / "quarantine"
     with warehouse.get_connection() as con, publish_folder(target) as folder:

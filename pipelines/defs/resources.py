@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import duckdb
 from dagster import ConfigurableResource
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
@@ -12,6 +17,16 @@ from pipelines.config import get_settings
 from pipelines.defs.dbt_project import dbt_project
 from pipelines.ingest.pseudonymise import load_or_create_key
 from pipelines.reference import Reference, load_reference
+
+
+class WarehouseResource(DuckDBResource):
+    """The DuckDB warehouse; its folder is created on first use (a fresh clone has none)."""
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        with super().get_connection() as con:
+            yield con
 
 
 class InboxResource(ConfigurableResource):
@@ -38,11 +53,17 @@ class InboxResource(ConfigurableResource):
         return load_or_create_key(Path(self.key_file))
 
 
+def _dbt_executable() -> str:
+    """The dbt installed beside this Python (a venv's bin/ need not be on PATH)."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else shutil.which("dbt") or "dbt"
+
+
 def build_resources() -> dict[str, object]:
     """Resources from the settings (paths from config/pocmon.yaml and the environment)."""
     settings = get_settings()
     return {
-        "warehouse": DuckDBResource(database=str(settings.paths.warehouse)),
+        "warehouse": WarehouseResource(database=str(settings.paths.warehouse)),
         "inbox": InboxResource(
             inbox_dir=str(settings.paths.inbox),
             reference_dir=str(settings.paths.reference),
@@ -50,5 +71,5 @@ def build_resources() -> dict[str, object]:
             published_dir=str(settings.paths.published),
             extensions=settings.inbox.extensions,
         ),
-        "dbt": DbtCliResource(project_dir=dbt_project),
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=_dbt_executable()),
     }

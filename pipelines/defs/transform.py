@@ -1,7 +1,5 @@
 """The dbt models as Dagster assets: ``dbt build`` runs models, seeds and tests together."""
 
-from __future__ import annotations
-
 import shutil
 from pathlib import Path
 

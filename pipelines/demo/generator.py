@@ -84,8 +84,18 @@ def _plant_fault(rng: np.random.Generator, files: dict[str, pd.DataFrame],
         files[name] = frame.copy()
         files[name].iloc[position] = template
     value = template[column]
-    return {"source": source, "file": name, "row_number": position + 2, "column": column,
-            "rule": rule, "value": None if value is None else str(value)}
+    return {"source": source, "file": name, "row_number": None, "column": column,
+            "rule": rule, "value": None if value is None else str(value),
+            "key": {k: template[k] for k in contract.key}}
+
+
+def _locate_faults(files: dict[str, pd.DataFrame], faults: list[dict[str, object]]) -> None:
+    """Row numbers once every fault is planted (a later one may shift an earlier one)."""
+    for fault in faults:
+        frame = files[fault["file"]]
+        key = fault.pop("key")
+        match = (frame[list(key)] == pd.Series(key)).all(axis=1).to_numpy()
+        fault["row_number"] = int(np.flatnonzero(match)[0]) + 2  # the header is row 1
 
 
 def generate_demo(inbox: Path, *, weeks: int = 52, seed: int = 7, effect: float = 1.0,
@@ -118,6 +128,7 @@ def generate_demo(inbox: Path, *, weeks: int = 52, seed: int = 7, effect: float 
             languages |= dict.fromkeys(parts, mission["language"])
 
     faults = [f for spec in FAULTS if (f := _plant_fault(rng, files, spec)) is not None]
+    _locate_faults(files, faults)
     written: list[Path] = []
     rows: dict[str, int] = dict.fromkeys(SOURCES, 0)
     for number, (name, frame) in enumerate(sorted(files.items()), start=1):

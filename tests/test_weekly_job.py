@@ -1,0 +1,239 @@
+"""The weekly job end to end: `pocmon demo` through a real Dagster run, DuckDB and dbt build.
+
+One demo run (6 weeks) is shared by the module; later tests add files and run again, so the
+order of the tests below matters and is the order a planning officer would work in.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+
+pytestmark = pytest.mark.slow
+runner = CliRunner()
+
+
+def _paths() -> dict[str, Path]:
+    return {name: Path(os.environ[f"POCMON_{name.upper()}"])
+            for name in ("inbox", "warehouse", "published", "demo_truth")}
+
+
+def _query(sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(_paths()["warehouse"]), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def demo_run() -> dict:
+    cwd = Path.cwd()
+    result = runner.invoke(app, ["demo", "--weeks", "6", "--seed", "11"])
+    os.chdir(cwd)
+    truth = json.loads(_paths()["demo_truth"].read_text(encoding="utf-8"))
+    return {"result": result, "truth": truth}
+
+
+def test_demo_succeeds_and_says_where_to_look(demo_run: dict) -> None:
+    result = demo_run["result"]
+    assert result.exit_code == 0, result.output
+    paths = _paths()
+    assert str(paths["warehouse"]) in result.output
+    assert "quarantine_report.html" in result.output
+    assert "1 file(s) rejected" in result.output
+    planted = len(demo_run["truth"]["planted_faults"])
+    assert f"{planted} row(s) quarantined" in result.output
+
+
+def test_quarantine_holds_exactly_the_planted_faults(demo_run: dict) -> None:
+    truth = demo_run["truth"]
+    rows = _query("select source_file, row_number, column_name, rule from ops.quarantine")
+    expected = {(f["file"], f["row_number"], f["column"], f["rule"])
+                for f in truth["planted_faults"]}
+    expected |= {(f["file"], None, None, "unreadable_file") for f in truth["unreadable_files"]}
+    assert set(rows) == expected
+    assert len(rows) == len(expected)
+
+
+def test_every_row_is_accounted_for(demo_run: dict) -> None:
+    truth = demo_run["truth"]
+    broken = _query("select file_name from ops.manifest "
+                    "where rows_read <> rows_loaded + rows_quarantined")
+    assert broken == []
+    for source, rows in truth["rows"].items():
+        read, loaded, quarantined = _query(
+            "select sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from ops.manifest "
+            "where source = ? and status = 'loaded'", [source])[0]
+        in_raw = _query(f"select count(*) from raw.{source}")[0][0]
+        assert read == rows
+        assert loaded == in_raw == rows - quarantined
+        faults = sum(f["source"] == source for f in truth["planted_faults"])
+        assert quarantined == faults
+
+
+def test_dbt_built_the_marts_from_the_loaded_rows(demo_run: dict) -> None:
+    marts = {name for (name,) in _query(
+        "select table_name from duckdb_tables() where schema_name = 'marts'")}
+    assert {"fct_patrols", "fct_incidents", "fct_site_weeks", "dim_sites"} <= marts
+    assert _query("select count(*) from marts.fct_patrols") == _query(
+        "select count(*) from raw.patrols")
+    assert _query("select count(*) from marts.fct_incidents") == _query(
+        "select count(*) from raw.incidents")
+    summary = json.loads((_paths()["published"] / "quarantine" / "run_summary.json")
+                         .read_text(encoding="utf-8"))
+    assert summary["mart_rows"]["fct_patrols"] > 0
+
+
+def test_the_run_is_recorded_in_the_dagster_instance(demo_run: dict, monkeypatch) -> None:
+    from dagster import AssetKey, DagsterInstance, RunsFilter
+
+    monkeypatch.chdir(os.environ["DAGSTER_HOME"])  # dagster.yaml's paths are relative to it
+    instance = DagsterInstance.get()
+    records = instance.get_run_records(filters=RunsFilter(job_name="weekly_job"))
+    assert records and records[0].dagster_run.is_success
+    assert records[0].dagster_run.tags["pocmon/trigger"] == "demo"
+    home = Path(os.environ["DAGSTER_HOME"])
+    assert any((home / "data" / "dagster" / "storage").rglob("*.db"))
+    for key in (["raw", "patrols"], ["marts", "fct_patrols"], ["quarantine_report"]):
+        event = instance.get_latest_materialization_event(AssetKey(key))
+        assert event is not None, key
+        assert event.run_id == records[0].dagster_run.run_id
+    checks = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+        [_check_key(["raw", "patrols"], "rows_accounted_for")])
+    assert all(c.status.value == "SUCCEEDED" for c in checks.values())
+
+
+def _check_key(asset: list[str], name: str):
+    from dagster import AssetCheckKey, AssetKey
+
+    return AssetCheckKey(AssetKey(asset), name)
+
+
+def test_no_personal_data_or_narrative_in_clear(demo_run: dict) -> None:
+    """Names and phones nowhere in the DuckDB file; narratives only in the restricted schema."""
+    truth = demo_run["truth"]
+    personal = truth["personal_values"]
+    secrets = personal["reporter_names"] + personal["reporter_phones"]
+    assert len(secrets) > 20
+    text_columns = _query(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where data_type = 'VARCHAR' and table_schema <> 'restricted'")
+    values: set[str] = set()
+    for schema, table, column in text_columns:
+        values |= {v for (v,) in _query(
+            f'select distinct "{column}" from "{schema}"."{table}" where "{column}" is not null')}
+    clear = set(secrets) | set(personal["respondent_ids"]) | set(truth["narratives"])
+    assert values & clear == set()
+    assert not any(n[:40] in v for v in values for n in truth["narratives"][:50])
+    # the bytes of the file itself, after a checkpoint, hold no name or phone number
+    con = duckdb.connect(str(_paths()["warehouse"]))
+    con.execute("checkpoint")
+    con.close()
+    data = _paths()["warehouse"].read_bytes()
+    found = [s for s in secrets if s.encode() in data or s.encode("utf-16-le") in data]
+    assert found == []
+    # and every published file
+    for path in _paths()["published"].rglob("*"):
+        if path.is_file():
+            content = path.read_text(encoding="utf-8", errors="ignore")
+            assert not [s for s in secrets + truth["narratives"] if s in content], path
+
+
+def test_quarantine_report_lists_every_problem(demo_run: dict) -> None:
+    folder = _paths()["published"] / "quarantine"
+    csv_lines = (folder / "quarantine_report.csv").read_text(encoding="utf-8").splitlines()
+    quarantined = _query("select count(*) from ops.quarantine")[0][0]
+    assert len(csv_lines) - 1 == quarantined
+    html = (folder / "quarantine_report.html").read_text(encoding="utf-8")
+    for fault in demo_run["truth"]["planted_faults"]:
+        assert fault["file"] in html and fault["rule"] in html
+
+
+def test_status_lists_the_run_and_counts(demo_run: dict) -> None:
+    cwd = Path.cwd()
+    result = runner.invoke(app, ["status"])
+    os.chdir(cwd)
+    assert result.exit_code == 0, result.output
+    assert "SUCCESS" in result.output and "demo" in result.output
+    loaded = _query("select sum(rows_loaded) from ops.manifest where source = 'patrols' "
+                    "and status = 'loaded'")[0][0]
+    assert re.search(rf"patrols\s.*\b{loaded}\b", result.output)
+
+
+def test_validate_is_a_dry_run(demo_run: dict) -> None:
+    fault = next(f for f in demo_run["truth"]["planted_faults"] if f["source"] == "incidents")
+    bad = _paths()["inbox"] / fault["file"]
+    good = next(p for p in (_paths()["inbox"] / "trainings").iterdir()
+                if p.name not in {f["file"].split("/")[1] for f in
+                                  demo_run["truth"]["planted_faults"]})
+    before = _query("select count(*) from ops.manifest")
+    result = runner.invoke(app, ["validate", str(bad), "--show", "5"])
+    assert result.exit_code == 1
+    assert f"row {fault['row_number']}" in result.output and fault["rule"] in result.output
+    assert runner.invoke(app, ["validate", str(good)]).exit_code == 0
+    assert _query("select count(*) from ops.manifest") == before
+
+
+def test_second_run_on_the_same_files_loads_nothing(demo_run: dict) -> None:
+    before = {t: _query(f"select count(*) from raw.{t}") for t in demo_run["truth"]["rows"]}
+    manifest = _query("select count(*) from ops.manifest")
+    cwd = Path.cwd()
+    result = runner.invoke(app, ["run"])
+    os.chdir(cwd)
+    assert result.exit_code == 0, result.output
+    assert "nothing to load" in result.output
+    assert {t: _query(f"select count(*) from raw.{t}") for t in before} == before
+    assert _query("select count(*) from ops.manifest") == manifest
+
+
+def test_corrected_resubmission_supersedes_the_earlier_file(demo_run: dict) -> None:
+    fault = next(f for f in demo_run["truth"]["planted_faults"]
+                 if f["column"] == "feels_safe")  # UNMISS, English CSV
+    path = _paths()["inbox"] / fault["file"]
+    with path.open(encoding="utf-8", newline="") as handle:
+        dialect = csv.Sniffer().sniff(handle.readline())
+        handle.seek(0)
+        rows = list(csv.reader(handle, dialect))
+    rows[fault["row_number"] - 1][rows[0].index(fault["column"])] = "3"  # the officer's fix
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, dialect).writerows(rows)
+    source = fault["source"]
+    rows_before = _query(f"select count(*) from raw.{source}")[0][0]
+    old = _query("select file_id from ops.manifest where file_name = ? and status = 'loaded'",
+                 [fault["file"]])[0][0]
+
+    cwd = Path.cwd()
+    result = runner.invoke(app, ["run"])
+    os.chdir(cwd)
+    assert result.exit_code == 0, result.output
+    assert "superseded" in result.output
+    history = _query("select file_id, status, superseded_by, rows_quarantined from ops.manifest "
+                     "where file_name = ? order by processed_at", [fault["file"]])
+    assert [h[1] for h in history] == ["superseded", "loaded"]
+    assert history[0][0] == old and history[0][2] == history[1][0]
+    assert history[1][3] == 0
+    assert _query(f"select count(*) from raw.{source}")[0][0] == rows_before + 1
+    assert _query(f"select count(*) from raw.{source} where _file_id = ?", [old]) == [(0,)]
+    assert _query("select count(*) from ops.quarantine where source_file = ?",
+                  [fault["file"]]) == [(0,)]
+    dupes = _query(f"select count(*) - count(distinct (mission, {_key(source)})) "
+                   f"from raw.{source}")
+    assert dupes == [(0,)]
+
+
+def _key(source: str) -> str:
+    from pipelines.contracts import load_contract
+
+    contract = load_contract(source)
+    return ", ".join(c if not contract.columns[c].personal else
+                     contract.columns[c].pseudonym_column for c in contract.key)
