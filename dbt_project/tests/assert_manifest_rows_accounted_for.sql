@@ -1,5 +1,6 @@
 -- Rows read = rows loaded + rows quarantined, for every file; and a loaded file's rows are in
 -- its raw table (a superseded file's are gone).
+{{ config(meta={'dagster': {'ref': {'name': 'stg_ops__manifest'}}}) }}
 with
 
 manifest as (
