@@ -50,9 +50,10 @@ def test_definitions_hold_the_whole_graph():
     from dagster import AssetKey
 
     from pipelines.cli import prepare_dbt
+
+    prepare_dbt()  # a fresh clone has no dbt manifest yet
     from pipelines.definitions import defs
 
-    prepare_dbt()
     keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
     assert {f"raw/{s}" for s in ("patrols", "incidents", "trainings", "strength", "surveys")
             } <= keys
