@@ -337,6 +337,8 @@ def dev(
     except PocmonError as exc:
         raise _fail(str(exc)) from exc
     dagster = Path(sys.executable).with_name("dagster")
+    # the code server dagster starts must find dbt and dagster beside this interpreter
+    os.environ["PATH"] = f"{dagster.parent}{os.pathsep}{os.environ.get('PATH', '')}"
     os.execv(str(dagster), [str(dagster), "dev", "-m", "pipelines.definitions",
                             "-h", host, "-p", str(port)])
 

@@ -66,3 +66,11 @@ def test_definitions_hold_the_whole_graph():
             "assert_manifest_rows_accounted_for") in checks
     assert defs.resolve_job_def("weekly_job") is not None
     assert {s.name for s in defs.sensors} == {"inbox_sensor"}
+
+
+def test_dbt_is_found_without_the_venv_on_path(monkeypatch):
+    """`dagster dev` starts a code server whose PATH may not hold the venv's bin/."""
+    from pipelines.defs.resources import _dbt_executable
+
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert Path(_dbt_executable()).is_file()

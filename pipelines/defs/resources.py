@@ -55,8 +55,10 @@ class InboxResource(ConfigurableResource):
 
 def _dbt_executable() -> str:
     """The dbt installed beside this Python (a venv's bin/ need not be on PATH)."""
-    beside = Path(sys.executable).with_name("dbt")
-    return str(beside) if beside.exists() else shutil.which("dbt") or "dbt"
+    for beside in (Path(sys.executable).with_name("dbt"), Path(sys.prefix) / "bin" / "dbt"):
+        if beside.exists():
+            return str(beside)
+    return shutil.which("dbt") or "dbt"
 
 
 def build_resources() -> dict[str, object]:
