@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +100,41 @@ def _locate_faults(files: dict[str, pd.DataFrame], faults: list[dict[str, object
         fault["row_number"] = int(np.flatnonzero(match)[0]) + 2  # the header is row 1
 
 
+# Files reach the inbox on the Monday after their period, 06:00 to 09:00 UTC (the demo
+# missions' deadline is Monday 12:00 local time), except LATE_SHARE of them, one to three days
+# late: the reporting timeliness indicator then has something to show.
+LATE_SHARE = 0.1
+PERIOD_IN_NAME = re.compile(r"_(\d{4})-(W\d{2}|\d{2})_")
+
+
+def _submitted_at(name: str, frame: pd.DataFrame, rng: np.random.Generator) -> dt.datetime:
+    """When a demo file is handed in: after the week or month its name gives, else after the
+    latest date in it (a survey round)."""
+    match = PERIOD_IN_NAME.search(name)
+    if match and match.group(2).startswith("W"):
+        day = dt.date.fromisocalendar(int(match.group(1)), int(match.group(2)[1:]), 1)
+        day += dt.timedelta(days=7)
+    elif match:
+        first = dt.date(int(match.group(1)), int(match.group(2)), 1)
+        day = (pd.Timestamp(first) + pd.offsets.MonthBegin(1)).date()
+    else:
+        dates = [pd.to_datetime(frame[c], errors="coerce").max() for c in frame.columns
+                 if pd.api.types.is_datetime64_any_dtype(frame[c])]
+        latest = max((d for d in dates if pd.notna(d)), default=pd.Timestamp(START))
+        day = latest.date() + dt.timedelta(days=1)
+    day += dt.timedelta(days=(7 - day.weekday()) % 7)  # a Monday
+    minutes = int(rng.integers(6 * 60, 9 * 60))
+    if rng.random() < LATE_SHARE:
+        minutes += int(rng.integers(1, 4)) * 24 * 60
+    return dt.datetime.combine(day, dt.time(), dt.UTC) + dt.timedelta(minutes=minutes)
+
+
+def _set_submission_time(path: Path, when: dt.datetime) -> None:
+    """The file's modification time, which ingestion records as received_at."""
+    stamp = when.timestamp()
+    os.utime(path, (stamp, stamp))
+
+
 def generate_demo(inbox: Path, *, weeks: int = 52, seed: int = 7, effect: float = 1.0,
                   truth_path: Path | None = None, progress: Progress | None = None,
                   reference: Reference | None = None) -> DemoSummary:
@@ -131,9 +168,11 @@ def generate_demo(inbox: Path, *, weeks: int = 52, seed: int = 7, effect: float 
     _locate_faults(files, faults)
     written: list[Path] = []
     rows: dict[str, int] = dict.fromkeys(SOURCES, 0)
+    timing = np.random.default_rng([seed, 1])  # apart from the data's random stream
     for number, (name, frame) in enumerate(sorted(files.items()), start=1):
         source = name.split("/", 1)[0]
         write_file(inbox / name, load_contract(source), frame, languages[name])
+        _set_submission_time(inbox / name, _submitted_at(name, frame, timing))
         rows[source] += len(frame)
         written.append(inbox / name)
         if number % 50 == 0 or number == len(files):
@@ -143,6 +182,7 @@ def generate_demo(inbox: Path, *, weeks: int = 52, seed: int = 7, effect: float 
     unreadable = f"{source}/{mission}_{START:%G}-W01_{source}_scan.xlsx"
     (inbox / unreadable).parent.mkdir(parents=True, exist_ok=True)
     (inbox / unreadable).write_bytes(content)
+    _set_submission_time(inbox / unreadable, _submitted_at(unreadable, pd.DataFrame(), timing))
     written.append(inbox / unreadable)
 
     if truth_path is not None:

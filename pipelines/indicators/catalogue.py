@@ -21,7 +21,7 @@ DOCS = {"en": REPO / "docs" / "indicators.md", "fr": REPO / "docs" / "indicators
 COLUMNS = [
     "indicator_code", "name_en", "name_fr", "definition_en", "definition_fr", "cpas_outcome",
     "poc_tier", "phase", "police_role", "kind", "numerator", "denominator", "unit", "direction",
-    "aggregation", "disaggregations", "levels", "source_mart",
+    "aggregation", "disaggregations", "levels", "source_mart", "small_cells",
 ]
 TIERS = ["I", "II", "III"]
 # a dbt var named in the catalogue's text, e.g. {response_target_minutes}
@@ -70,6 +70,7 @@ TEXT = {
             "aggregation": "Aggregation",
             "disaggregations": "Disaggregations",
             "levels": "Levels",
+            "small_cells": "Small counts suppressed",
         },
     },
     "fr": {
@@ -116,6 +117,7 @@ TEXT = {
             "aggregation": "Agrégation",
             "disaggregations": "Ventilations",
             "levels": "Niveaux",
+            "small_cells": "Petits effectifs masqués",
         },
     },
 }
@@ -135,6 +137,9 @@ VALUES = {
         "mission": "mission", "sector": "sector", "site": "site", "mode": "patrol mode",
         "range": "patrol range", "unit_type": "unit type", "sex": "sex",
         "category": "category", "patrol_status": "patrolled or not", "site_type": "site type",
+        "value": "the value", "numerator": "the numerator",
+        "denominator": "the denominator", "numerator_denominator": "numerator and denominator",
+        "observations": "rows or respondents behind the value",
     },
     "fr": {
         "output": "produit", "outcome": "résultat",
@@ -151,6 +156,9 @@ VALUES = {
         "range": "portée de patrouille", "unit_type": "type d'unité", "sex": "sexe",
         "category": "catégorie", "patrol_status": "patrouillé ou non",
         "site_type": "type de site",
+        "value": "la valeur", "numerator": "le numérateur",
+        "denominator": "le dénominateur", "numerator_denominator": "numérateur et dénominateur",
+        "observations": "lignes ou répondants derrière la valeur",
     },
 }
 
@@ -232,6 +240,8 @@ def render_reference(catalogue: pd.DataFrame, language: str = "en") -> str:
                 ("aggregation", _value(language, row.aggregation)),
                 ("disaggregations", _split(language, row.disaggregations)),
                 ("levels", _split(language, row.levels)),
+                ("small_cells",
+                 "" if row.small_cells == "none" else _value(language, row.small_cells)),
             ]
             lines += [
                 f"### {row.indicator_code} — {getattr(row, f'name_{language}')}",

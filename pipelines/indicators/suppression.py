@@ -126,21 +126,28 @@ def _counts(frame: pd.DataFrame, value_col: str) -> np.ndarray:
 
 
 def _complement(values: np.ndarray, suppressed: np.ndarray, groups: list[AdditiveGroup]) -> None:
-    """Add complementary suppressions in place until no group has exactly one suppressed cell."""
-    changed = True
-    while changed:
-        changed = False
-        for group in groups:
-            unknown = [c for c in group.cells if suppressed[c]]
-            if len(unknown) != 1:
-                continue
-            candidates = [m for m in group.members if not suppressed[m]]
-            if candidates:
-                pick = min(candidates, key=lambda m: (values[m] == 0, values[m], m))
-            else:  # the only suppressed cell is the sole remaining member: hide the total
-                pick = group.total
-            suppressed[pick] = True
-            changed = True
+    """Add complementary suppressions in place until no group has exactly one suppressed cell.
+
+    A worklist: only groups holding a suppressed cell are checked, and a group is checked again
+    when one of its cells becomes suppressed.
+    """
+    groups_of: dict[int, list[int]] = {}
+    for index, group in enumerate(groups):
+        for cell in group.cells:
+            groups_of.setdefault(cell, []).append(index)
+    pending = sorted({g for cell in np.flatnonzero(suppressed) for g in groups_of.get(cell, [])})
+    while pending:
+        group = groups[pending.pop()]
+        unknown = [c for c in group.cells if suppressed[c]]
+        if len(unknown) != 1:
+            continue
+        candidates = [m for m in group.members if not suppressed[m]]
+        if candidates:
+            pick = min(candidates, key=lambda m: (values[m] == 0, values[m], m))
+        else:  # the only suppressed cell is the sole remaining member: hide the total
+            pick = group.total
+        suppressed[pick] = True
+        pending.extend(groups_of.get(pick, []))
 
 
 def suppress_counts(
@@ -187,26 +194,13 @@ def suppress_counts(
     return out
 
 
-def recoverable_cells(
-    frame: pd.DataFrame,
-    group_cols: Sequence[str],
-    *,
-    suppressed_col: str = SUPPRESSED_COL,
-    id_col: str = "org_unit",
-    parent_col: str = "parent",
-    margin_col: str | None = None,
-    total_label: Hashable = "Total",
-) -> list[Hashable]:
-    """Index labels of suppressed cells recomputable from published values by subtraction.
+def recoverable_positions(suppressed: np.ndarray, groups: list[AdditiveGroup]) -> list[int]:
+    """Positions of suppressed cells recomputable from the published ones by subtraction.
 
     A group (total + members) with exactly one unknown cell reveals it; revealed cells count as
     known, and this repeats to a fixed point. An empty list means the suppression holds.
     """
-    groups = additive_groups(
-        frame, group_cols, id_col=id_col, parent_col=parent_col,
-        margin_col=margin_col, total_label=total_label,
-    )
-    known = ~frame[suppressed_col].to_numpy(dtype=bool)
+    known = ~np.asarray(suppressed, dtype=bool)
     recovered: list[int] = []
     changed = True
     while changed:
@@ -217,30 +211,17 @@ def recoverable_cells(
                 known[unknown[0]] = True
                 recovered.append(unknown[0])
                 changed = True
-    return [frame.index[pos] for pos in recovered]
+    return recovered
 
 
-def determined_cells(
-    frame: pd.DataFrame,
-    group_cols: Sequence[str],
-    *,
-    suppressed_col: str = SUPPRESSED_COL,
-    id_col: str = "org_unit",
-    parent_col: str = "parent",
-    margin_col: str | None = None,
-    total_label: Hashable = "Total",
-) -> list[Hashable]:
-    """Index labels of suppressed cells fixed by *any* linear combination of the constraints.
+def determined_positions(suppressed: np.ndarray, groups: list[AdditiveGroup]) -> list[int]:
+    """Positions of suppressed cells fixed by *any* linear combination of the constraints.
 
-    Stronger than ``recoverable_cells``: a suppressed cell is determined when every solution of the
-    additive equations (in the suppressed unknowns) gives it the same value, i.e. its coordinate
-    vanishes on the null space of the constraint matrix.
+    Stronger than ``recoverable_positions``: a suppressed cell is determined when every solution
+    of the additive equations (in the suppressed unknowns) gives it the same value, i.e. its
+    coordinate vanishes on the null space of the constraint matrix.
     """
-    groups = additive_groups(
-        frame, group_cols, id_col=id_col, parent_col=parent_col,
-        margin_col=margin_col, total_label=total_label,
-    )
-    unknown = np.flatnonzero(frame[suppressed_col].to_numpy(dtype=bool))
+    unknown = np.flatnonzero(np.asarray(suppressed, dtype=bool))
     if unknown.size == 0:
         return []
     column = {pos: j for j, pos in enumerate(unknown)}
@@ -256,9 +237,172 @@ def determined_cells(
             rows.append(row)
     if not rows:
         return []
-    matrix = np.vstack(rows)
-    _, sing, vt = np.linalg.svd(matrix)
+    _, sing, vt = np.linalg.svd(np.vstack(rows))
     rank = int((sing > 1e-9 * max(sing[0], 1.0)).sum())
     null = vt[rank:]  # rows span the null space
     fixed = np.linalg.norm(null, axis=0) < 1e-9 if null.size else np.ones(unknown.size, bool)
-    return [frame.index[unknown[j]] for j in np.flatnonzero(fixed)]
+    return [int(unknown[j]) for j in np.flatnonzero(fixed)]
+
+
+def recoverable_cells(
+    frame: pd.DataFrame,
+    group_cols: Sequence[str],
+    *,
+    suppressed_col: str = SUPPRESSED_COL,
+    id_col: str = "org_unit",
+    parent_col: str = "parent",
+    margin_col: str | None = None,
+    total_label: Hashable = "Total",
+) -> list[Hashable]:
+    """Index labels of suppressed cells recomputable from published values by subtraction."""
+    groups = additive_groups(
+        frame, group_cols, id_col=id_col, parent_col=parent_col,
+        margin_col=margin_col, total_label=total_label,
+    )
+    positions = recoverable_positions(frame[suppressed_col].to_numpy(dtype=bool), groups)
+    return [frame.index[pos] for pos in positions]
+
+
+def determined_cells(
+    frame: pd.DataFrame,
+    group_cols: Sequence[str],
+    *,
+    suppressed_col: str = SUPPRESSED_COL,
+    id_col: str = "org_unit",
+    parent_col: str = "parent",
+    margin_col: str | None = None,
+    total_label: Hashable = "Total",
+) -> list[Hashable]:
+    """Index labels of suppressed cells fixed by any linear combination of published totals."""
+    groups = additive_groups(
+        frame, group_cols, id_col=id_col, parent_col=parent_col,
+        margin_col=margin_col, total_label=total_label,
+    )
+    positions = determined_positions(frame[suppressed_col].to_numpy(dtype=bool), groups)
+    return [frame.index[pos] for pos in positions]
+
+
+# ---------------------------------------------------------------------------------------------
+# The long indicator table (fct_indicator_values).
+
+INDICATOR_KEY = [
+    "indicator_code", "mission_id", "level", "org_unit_id", "period_type", "period_label",
+    "disaggregation", "disaggregation_value",
+]
+PARENT_PERIOD_TYPE = {"week": "month", "month": "quarter", "quarter": "fiscal_year"}
+# dim_indicators.small_cells: which published numbers count people or events
+SMALL_CELL_COUNTS = {
+    "none": (), "value": ("value",), "numerator": ("numerator",),
+    "denominator": ("denominator",), "numerator_denominator": ("denominator", "numerator"),
+    "observations": (),
+}
+# published columns a suppressed row loses
+HIDDEN_COLUMNS = ["value", "numerator", "denominator", "ci_low", "ci_high", "status"]
+
+
+def parent_groups(
+    frame: pd.DataFrame, key_cols: Sequence[str], parent_cols: dict[str, pd.Series]
+) -> list[AdditiveGroup]:
+    """Additive groups of one hierarchy: a row's parent key is its key with the columns of
+    ``parent_cols`` replaced (a missing replacement means the row has no parent there)."""
+    keys = list(zip(*(frame[c].tolist() for c in key_cols), strict=True))
+    position: dict[tuple, int] = {}
+    for pos, key in enumerate(keys):
+        if key in position:
+            raise ValueError(f"duplicate cell {key!r}")
+        position[key] = pos
+    columns = [
+        parent_cols[c].tolist() if c in parent_cols else frame[c].tolist() for c in key_cols
+    ]
+    replaced = [i for i, c in enumerate(key_cols) if c in parent_cols]
+    children: dict[tuple, list[int]] = {}
+    for pos, parent in enumerate(zip(*columns, strict=True)):
+        if any(parent[i] is None or parent[i] is pd.NA or parent[i] != parent[i]
+               for i in replaced):
+            continue
+        children.setdefault(parent, []).append(pos)
+    return [
+        AdditiveGroup(position[parent], tuple(members))
+        for parent, members in children.items()
+        if parent in position
+    ]
+
+
+def indicator_groups(frame: pd.DataFrame) -> list[AdditiveGroup]:
+    """The additive groups of fct_indicator_values: sites sum to their sector and sectors to
+    their mission; weeks to their month, months to their quarter, quarters to their fiscal
+    year; the values of a disaggregation to its total."""
+    total = pd.Series(
+        np.where(frame["disaggregation"] == "total", None, "total"), index=frame.index
+    )
+    return (
+        parent_groups(frame, INDICATOR_KEY, {
+            "level": frame["parent_level"], "org_unit_id": frame["parent_org_unit_id"],
+        })
+        + parent_groups(frame, INDICATOR_KEY, {
+            "period_type": frame["period_type"].map(PARENT_PERIOD_TYPE),
+            "period_label": frame["parent_period_label"],
+        })
+        + parent_groups(frame, INDICATOR_KEY, {
+            "disaggregation": total, "disaggregation_value": total,
+        })
+    )
+
+
+def suppress_indicator_values(
+    frame: pd.DataFrame, small_cells: dict[str, str], threshold: int = 5
+) -> pd.DataFrame:
+    """fct_indicator_values as published: small counts suppressed, with complementary cells.
+
+    ``frame`` has ``INDICATOR_KEY``, ``parent_level``, ``parent_org_unit_id``,
+    ``parent_period_label``, ``value``, ``numerator``, ``denominator``, ``observations`` and the
+    ``HIDDEN_COLUMNS``; ``small_cells`` maps each indicator code to its catalogue setting.
+    Primary: a count named by the setting is above 0 and below ``threshold``, or, for
+    ``observations``, the value rests on fewer than ``threshold`` rows or respondents.
+    Complementary: over the additive groups of ``indicator_groups`` (org units, periods,
+    disaggregations), for the indicators with additive counts. Suppressed rows keep their keys,
+    lose the ``HIDDEN_COLUMNS`` and are marked ``suppressed`` with a ``suppression_reason``.
+    """
+    if threshold < 1:
+        raise ValueError("threshold must be at least 1")
+    unknown = set(frame["indicator_code"]) - set(small_cells)
+    if unknown:
+        raise ValueError(f"no small_cells setting for {sorted(unknown)}")
+    frame = frame.reset_index(drop=True)
+    setting = frame["indicator_code"].map(small_cells)
+    primary = np.zeros(len(frame), dtype=bool)
+    pick_values = np.zeros(len(frame))
+    for name, columns in SMALL_CELL_COUNTS.items():
+        rows = (setting == name).to_numpy()
+        for column in columns:
+            counts = pd.to_numeric(frame[column], errors="coerce").fillna(0).to_numpy(float)
+            primary |= rows & (counts > 0) & (counts < threshold)
+        if columns:
+            first = pd.to_numeric(frame[columns[0]], errors="coerce").fillna(0).to_numpy(float)
+            pick_values = np.where(rows, first, pick_values)
+    observed = pd.to_numeric(frame["observations"], errors="coerce").fillna(0).to_numpy(float)
+    primary |= (setting == "observations").to_numpy() & (observed > 0) & (observed < threshold)
+
+    suppressed = primary.copy()
+    additive = setting.map(lambda s: bool(SMALL_CELL_COUNTS.get(s))).to_numpy(dtype=bool)
+    if additive.any():
+        positions = np.flatnonzero(additive)
+        part = frame.iloc[positions].reset_index(drop=True)
+        groups = [
+            AdditiveGroup(int(positions[g.total]), tuple(int(positions[m]) for m in g.members))
+            for g in indicator_groups(part)
+        ]
+        _complement(pick_values, suppressed, groups)
+
+    out = frame.copy()
+    out[SUPPRESSED_COL] = suppressed
+    out[REASON_COL] = pd.Series(
+        np.where(primary, "primary", np.where(suppressed, "complementary", None)),
+        index=out.index, dtype=object,
+    )
+    for column in HIDDEN_COLUMNS:
+        if pd.api.types.is_numeric_dtype(out[column]):
+            out[column] = out[column].astype(float).where(~suppressed)  # NaN: NULL in DuckDB
+        else:
+            out[column] = out[column].astype(object).where(~suppressed, None)
+    return out

@@ -13,6 +13,8 @@ select
     max(interview_date) as last_interview,
     count(*) as respondents,
     sum(weight) as weight_total,
+    -- with weight_total, the Kish effective sample size (sum w)^2 / sum w^2
+    sum(weight * weight) as weight_sq_total,
     {{ safe_divide('sum(weight * feels_safe)', 'sum(weight)') }} as feels_safe_mean,
     {{ safe_divide('sum(weight * trust_host_police)', 'sum(weight)') }}
         as trust_host_police_mean,

@@ -40,6 +40,7 @@ select
     aggregation,
     disaggregations,
     levels,
+    small_cells,
     len(string_split(disaggregations, '|')) as disaggregation_count,
     case
         when list_contains(string_split(levels, '|'), 'site') then 'site'

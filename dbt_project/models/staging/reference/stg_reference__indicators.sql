@@ -30,7 +30,8 @@ renamed as (
         direction,
         aggregation,
         disaggregations,
-        levels
+        levels,
+        small_cells
 
     from source
 )

@@ -1,0 +1,263 @@
+{#-
+    Indicator values from one source mart, in the long shape of int_indicator_values.
+
+    The indicators are the catalogue rows (dim_indicators) whose source_mart is `source_name`;
+    how the mart is read comes from var indicator_sources[source_name] (see dbt_project.yml).
+    For each disaggregation one query computes every indicator's numerator and denominator over
+    grouping sets of (level x period type): mission, sector, site x ISO week, month, quarter,
+    fiscal year, a week counting in the month of its Thursday (dim_weeks). Ratios therefore
+    aggregate as a sum of numerators over a sum of denominators, recomputed from the rows at
+    every level and period, never as a mean of ratios; medians are recomputed from the rows.
+-#}
+
+{% macro indicator_catalogue_rows(source_name) %}
+    {#- The catalogue rows of one source mart (empty while dbt parses). -#}
+    {%- set rows = [] -%}
+    {%- if execute -%}
+        {%- set query -%}
+            select indicator_code, numerator, coalesce(denominator, '') as denominator,
+                   aggregation, disaggregations, levels
+            from {{ ref('dim_indicators') }}
+            where source_mart = '{{ source_name }}'
+            order by indicator_code
+        {%- endset -%}
+        {%- for row in run_query(query).rows -%}
+            {%- set parts = row['disaggregations'].split('|') -%}
+            {%- do rows.append({
+                'code': row['indicator_code'],
+                'numerator': row['numerator'],
+                'denominator': row['denominator'],
+                'aggregation': row['aggregation'],
+                'levels': row['levels'].split('|'),
+                'dimensions': ['total'] + (parts | reject('in', ['mission', 'sector', 'site'])
+                                                 | list),
+            }) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(rows) }}
+{% endmacro %}
+
+
+{% macro indicator_periods_join(grain, date_column) %}
+    {#- Join the reporting calendar; gives _week, _month, _quarter, _fiscal_year labels. -#}
+    {%- if grain == 'week' %}
+        join {{ ref('dim_weeks') }} as cal
+            on cal.week_start = cast(date_trunc('week', src.{{ date_column }}) as date)
+    {%- elif grain == 'month' %}
+        join {{ ref('dim_periods') }} as cal
+            on cal.period_type = 'month'
+            and cal.period_start = cast(date_trunc('month', src.{{ date_column }}) as date)
+    {%- elif grain == 'week_or_month' %}
+        left join {{ ref('dim_weeks') }} as cal_week
+            on src.period_grain = 'week' and cal_week.week_start = src.{{ date_column }}
+        left join {{ ref('dim_periods') }} as cal_month
+            on src.period_grain = 'month' and cal_month.period_type = 'month'
+            and cal_month.period_start = src.{{ date_column }}
+    {%- else %}
+        {{ exceptions.raise_compiler_error("indicator_sources: unknown period grain " ~ grain) }}
+    {%- endif %}
+{% endmacro %}
+
+
+{% macro indicator_period_labels(grain) %}
+    {%- if grain == 'week' -%}
+        cal.week_label as _week, cal.month_label as _month, cal.quarter_label as _quarter,
+        cal.fiscal_year_label as _fiscal_year
+    {%- elif grain == 'month' -%}
+        cast(null as varchar) as _week, cal.period_label as _month,
+        cal.quarter_label as _quarter, cal.fiscal_year_label as _fiscal_year
+    {%- else -%}
+        cal_week.week_label as _week,
+        coalesce(cal_week.month_label, cal_month.period_label) as _month,
+        coalesce(cal_week.quarter_label, cal_month.quarter_label) as _quarter,
+        coalesce(cal_week.fiscal_year_label, cal_month.fiscal_year_label) as _fiscal_year
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro indicator_values(source_name) %}
+    {%- set settings = var('indicator_sources')[source_name] -%}
+    {%- set grain = settings['period']['grain'] -%}
+    {%- set org = settings.get('org', {}) -%}
+    {%- set dimensions = settings.get('dimensions', {}) -%}
+    {%- set sex_split = settings.get('sex', {}) -%}
+    {%- set uses_sites = 'sites.' in tojson(settings) -%}
+    {%- set periods = ['week', 'month', 'quarter', 'fiscal_year'] if grain != 'month'
+                      else ['month', 'quarter', 'fiscal_year'] -%}
+    {%- set indicators = indicator_catalogue_rows(source_name) -%}
+    {%- set cte = source_name ~ '__' -%}
+
+{{ cte }}rows as (
+    select
+        src.*,
+        src.mission_id as _mission_id,
+        cast({{ org.get('sector', 'null') }} as varchar) as _sector_id,
+        cast({{ org.get('site', 'null') }} as varchar) as _site_id,
+        {% for dimension, expression in dimensions.items() -%}
+        {{ expression }} as _d_{{ dimension }},
+        {% endfor -%}
+        {{ indicator_period_labels(grain) }}
+    from {{ ref(source_name) }} as src
+    {%- if uses_sites %}
+    left join {{ ref('dim_sites') }} as sites
+        on sites.mission_id = src.mission_id and sites.site_id = src.site_id
+    {%- endif %}
+    {{ indicator_periods_join(grain, settings['period']['date']) }}
+),
+{%- if sex_split %}
+
+{{ cte }}rows_by_sex as (
+    {%- for sex in ['women', 'men'] %}
+    select
+        * replace (
+            {%- for column, split in sex_split.items() %}
+            {{ split[sex] }} as {{ column }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        ),
+        '{{ sex }}' as _d_sex
+    from {{ cte }}rows
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+),
+{%- endif %}
+
+{%- set used = [] %}
+{%- for dimension in ['total'] + (dimensions.keys() | list) + (['sex'] if sex_split else []) %}
+{%- set members = [] %}
+{%- for indicator in indicators if dimension in indicator['dimensions'] %}
+{%- do members.append(indicator) %}
+{%- endfor %}
+{%- if members %}
+{%- do used.append((dimension, members)) %}
+{%- set levels = [] %}
+{%- for member in members %}{% for level in member['levels'] %}
+{%- if level not in levels %}{% do levels.append(level) %}{% endif %}
+{%- endfor %}{% endfor %}
+
+{{ cte }}by_{{ dimension }} as (
+    select
+        '{{ dimension }}' as disaggregation,
+        {% if dimension == 'total' -%}
+        'total'
+        {%- else -%}
+        coalesce(cast(_d_{{ dimension }} as varchar), 'not_recorded')
+        {%- endif %} as disaggregation_value,
+        _mission_id as mission_id,
+        {#- grouping() only names columns some grouping set holds #}
+        case
+            when false then null
+            {%- if 'site' in levels %}
+            when grouping(_site_id) = 0 then 'site'
+            {%- endif %}
+            {%- if 'site' in levels or 'sector' in levels %}
+            when grouping(_sector_id) = 0 then 'sector'
+            {%- endif %}
+            else 'mission'
+        end as level,
+        case
+            when false then null
+            {%- if 'site' in levels %}
+            when grouping(_site_id) = 0 then _site_id
+            {%- endif %}
+            {%- if 'site' in levels or 'sector' in levels %}
+            when grouping(_sector_id) = 0 then _sector_id
+            {%- endif %}
+            else _mission_id
+        end as org_unit_id,
+        case
+            {%- for period in periods[:-1] %}
+            when grouping(_{{ period }}) = 0 then '{{ period }}'
+            {%- endfor %}
+            else '{{ periods[-1] }}'
+        end as period_type,
+        case
+            {%- for period in periods[:-1] %}
+            when grouping(_{{ period }}) = 0 then _{{ period }}
+            {%- endfor %}
+            else _{{ periods[-1] }}
+        end as period_label,
+        {{ settings.get('observations', 'count(*)') }} as observations,
+        {%- if settings.get('weight_squares') %}
+        sum({{ settings['weight_squares'] }}) as weight_squares,
+        {%- else %}
+        cast(null as double) as weight_squares,
+        {%- endif %}
+        {%- for member in members %}
+        {{ member['numerator'] }} as "n__{{ member['code'] }}",
+        {{ member['denominator'] or 'null' }} as "d__{{ member['code'] }}"
+        {{- ',' if not loop.last }}
+        {%- endfor %}
+    from {{ cte }}rows{{ '_by_sex' if dimension == 'sex' }}
+    group by grouping sets (
+        {%- for level in levels %}
+        {%- set level_loop = loop %}
+        {%- for period in periods %}
+        (_mission_id
+            {{- ', _sector_id' if level in ['sector', 'site'] -}}
+            {{- ', _site_id' if level == 'site' -}}
+            , _{{ period }}
+            {{- (', _d_' ~ dimension) if dimension != 'total' -}}
+        ){{ ',' if not (loop.last and level_loop.last) }}
+        {%- endfor %}
+        {%- endfor %}
+    )
+),
+{%- endif %}
+{%- endfor %}
+
+{{ cte }}values as (
+    {%- for dimension, members in used %}
+    {%- set dimension_loop = loop %}
+    {%- for member in members %}
+    select
+        '{{ member['code'] }}' as indicator_code,
+        '{{ source_name }}' as source_mart,
+        mission_id,
+        level,
+        org_unit_id,
+        period_type,
+        period_label,
+        disaggregation,
+        disaggregation_value,
+        {%- if member['aggregation'] == 'sum' %}
+        cast(coalesce("n__{{ member['code'] }}", 0) as double) as value,
+        cast(coalesce("n__{{ member['code'] }}", 0) as double) as numerator,
+        cast(null as double) as denominator,
+        {%- elif member['aggregation'] == 'median' %}
+        cast("n__{{ member['code'] }}" as double) as value,
+        cast(null as double) as numerator,
+        cast(null as double) as denominator,
+        {%- else %}
+        cast({{ safe_divide('"n__' ~ member['code'] ~ '"', '"d__' ~ member['code'] ~ '"') }}
+            as double) as value,
+        cast("n__{{ member['code'] }}" as double) as numerator,
+        cast("d__{{ member['code'] }}" as double) as denominator,
+        {%- endif %}
+        cast(observations as bigint) as observations,
+        {%- if member['aggregation'] == 'weighted_ratio' %}
+        {{ safe_divide('"d__' ~ member['code'] ~ '" * "d__' ~ member['code'] ~ '"',
+                       'weight_squares') }} as effective_n
+        {%- else %}
+        cast(null as double) as effective_n
+        {%- endif %}
+    from {{ cte }}by_{{ dimension }}
+    where org_unit_id is not null
+        and period_label is not null
+        and level in ('{{ member['levels'] | join("', '") }}')
+    {{ 'union all' if not (loop.last and dimension_loop.last) }}
+    {%- endfor %}
+    {%- endfor %}
+    {%- if not used %}
+    {#- while dbt parses, and for a source no indicator reads: no rows, the right columns #}
+    select
+        cast(null as varchar) as indicator_code, cast(null as varchar) as source_mart,
+        cast(null as varchar) as mission_id, cast(null as varchar) as level,
+        cast(null as varchar) as org_unit_id, cast(null as varchar) as period_type,
+        cast(null as varchar) as period_label, cast(null as varchar) as disaggregation,
+        cast(null as varchar) as disaggregation_value, cast(null as double) as value,
+        cast(null as double) as numerator, cast(null as double) as denominator,
+        cast(null as bigint) as observations, cast(null as double) as effective_n
+    where false
+    {%- endif %}
+)
+{%- endmacro %}
