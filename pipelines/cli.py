@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pipelines.config import DBT_PROJECT_DIR, PROJECT_ROOT, SOURCES, get_settings
@@ -321,6 +322,92 @@ def status(
     console.print(f"Warehouse: {settings.paths.warehouse}")
     console.print(f"Quarantine report: "
                   f"{settings.paths.published / 'quarantine' / 'quarantine_report.html'}")
+
+
+@app.command()
+def export(
+    period: Annotated[str, typer.Option(
+        "--period", "-p", show_default=False,
+        help="Period to export: a UN fiscal year [bold]FY2025-26[/] (with its quarters), a "
+        "quarter [bold]2025-Q3[/] (with its months), a month [bold]2025-09[/] (with its weeks) "
+        "or an ISO week [bold]2025-W14[/].")],
+    level: Annotated[str, typer.Option(
+        "--level", "-l", help="Org units to list: mission, sector or site.")] = "mission",
+    fmt: Annotated[str, typer.Option(
+        "--format", "-f", help="xlsx (one workbook per mission) or csv (a table and a "
+        "dictionary per mission).")] = "xlsx",
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", show_default=False,
+        help="Folder to write to, created if needed. Default: the exports folder of the "
+        "published outputs (data/published/exports).")] = None,
+    mission: Annotated[str | None, typer.Option(
+        "--mission", "-m", show_default=False,
+        help="Export this mission only (e.g. MINUSCA). Default: every mission.")] = None,
+    language: Annotated[str | None, typer.Option(
+        "--language", show_default=False,
+        help="en or fr for every file. Default: each mission's own language.")] = None,
+    disaggregated: Annotated[bool, typer.Option(
+        "--disaggregated", help="Add the rows broken down by mode, sex, ... (with "
+        "disaggregation columns); default: totals only.")] = False,
+) -> None:
+    """Write the indicator performance tracking table of a period, for each mission.
+
+    One row per indicator, org unit and period (the period asked for and the periods one level
+    below it): baseline, target, actual value and status (on track, at risk, off track), with
+    a data dictionary. Excel: a sheet per CPAS outcome, a Dictionary sheet and a README sheet,
+    in the mission's language. CSV: MISSION_PERIOD_LEVEL_indicators.csv with
+    MISSION_PERIOD_LEVEL_dictionary.csv. Small counts that could identify people show as
+    "suppressed", never as numbers; text that a spreadsheet would run as a formula is
+    prefixed with an apostrophe.
+
+    [bold]Examples[/]
+
+    pocmon export --period FY2025-26
+
+    pocmon export --period 2025-Q3 --level site --mission MINUSCA
+
+    pocmon export --period 2025-09 --format csv --out /tmp/exports
+
+    pocmon export --period 2025-W14 --level sector --language en --disaggregated
+
+    Exit code 0 when the files are written, 1 on a problem (unknown period, no data, no
+    warehouse yet, output folder not writable).
+    """
+    from pipelines.indicators.export import ExportError
+    from pipelines.indicators.export import export as export_tracking
+
+    settings = get_settings()
+    folder = out if out is not None else settings.paths.published / "exports"
+    try:
+        with console.status(f"Exporting {period}..."):
+            result = export_tracking(
+                settings.paths.warehouse, period, folder, level=level, fmt=fmt,
+                mission=mission, language=language, disaggregated=disaggregated,
+            )
+    except (ExportError, PocmonError) as exc:
+        raise _fail(escape(str(exc))) from exc
+    folders = {item.path.parent for item in result.files}
+    table = Table(title=f"Tracking table {result.period.label}, {result.level} level, written "
+                  f"to {escape(str(folders.pop() if len(folders) == 1 else folder))}",
+                  title_justify="left")
+    table.add_column("file", no_wrap=True)
+    table.add_column("language")
+    table.add_column("rows", justify="right")
+    table.add_column("sheets", justify="right")
+    for item in result.files:
+        table.add_row(escape(item.path.name), item.language, f"{item.rows:,}",
+                      str(len(item.sheets)) if item.sheets else "-")
+    console.print(table)
+    for note in result.notes:
+        console.print(note)
+    if result.suppressed:
+        console.print(
+            f"{result.suppressed:,} of {result.rows:,} value(s) suppressed (small counts, or "
+            "hidden so that they cannot be worked out from the totals): shown as "
+            "\"suppressed\" in Excel, empty with suppressed=True in CSV."
+        )
+    else:
+        console.print(f"No value suppressed among {result.rows:,}.")
 
 
 @app.command()

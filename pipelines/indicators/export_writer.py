@@ -6,6 +6,13 @@ The tracking frame has one row per indicator x org unit x period, with the colum
 fraction, 0.85 = 85 %), ``status`` (``on_track``, ``at_risk``, ``off_track`` or empty) and
 ``suppressed`` (bool). Where the rows come from is the caller's business.
 
+Optional columns, written when the frame has them: ``org_unit_id``, ``parent_org_unit``,
+``period_type``, ``disaggregation``, ``disaggregation_value`` (text) and ``ci_low``, ``ci_high``
+(numbers in the indicator's unit; emptied on suppressed rows like the values). A ``row_order``
+column, when present, orders the rows of each indicator in the Excel sheets (otherwise: period,
+level, org unit); it is the caller's helper and is not written. Any other extra column goes to
+the CSV only, after ``TRACKING_COLUMNS``.
+
 Choices, documented:
 
 * Every text cell of every output goes through ``neutralise`` (CSV/formula injection, OWASP):
@@ -35,6 +42,9 @@ TRACKING_COLUMNS = [
     "suppressed",
 ]
 VALUE_COLUMNS = ["baseline", "target", "actual"]
+# optional numbers in the indicator's unit, emptied on suppressed rows like the values
+INTERVAL_COLUMNS = ["ci_low", "ci_high"]
+ORDER_COLUMN = "row_order"
 STATUSES = ("on_track", "at_risk", "off_track")
 INJECTION_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 LANGUAGES = ("en", "fr")
@@ -55,9 +65,17 @@ SHEET_COLUMNS = [
     "indicator_code", "indicator", "org_unit", "level", "period", "unit", "baseline", "target",
     "actual", "status", "suppressed",
 ]
+# Every column a sheet can show, in order: SHEET_COLUMNS always, the others when in the frame.
+ALL_SHEET_COLUMNS = [
+    "indicator_code", "indicator", "org_unit", "org_unit_id", "parent_org_unit", "level",
+    "period", "period_type", "disaggregation", "disaggregation_value", "unit", "baseline",
+    "target", "actual", "ci_low", "ci_high", "status", "suppressed",
+]
+OPTIONAL_TEXT_COLUMNS = ["org_unit_id", "parent_org_unit", "period_type", "disaggregation",
+                         "disaggregation_value"]
 DICTIONARY_COLUMNS = [
     "indicator_code", "indicator", "definition", "cpas_outcome", "sheet", "kind", "unit",
-    "direction",
+    "direction", "numerator", "denominator", "aggregation",
 ]
 
 LABELS: dict[str, dict[str, str]] = {
@@ -70,6 +88,12 @@ LABELS: dict[str, dict[str, str]] = {
         "on_track": "on track", "at_risk": "at risk", "off_track": "off track",
         "suppressed_word": "suppressed", "yes": "yes", "no": "no",
         "dictionary": "Dictionary", "readme": "README",
+        "org_unit_id": "Org unit ID", "parent_org_unit": "Parent org unit",
+        "period_type": "Period type", "disaggregation": "Disaggregation",
+        "disaggregation_value": "Category", "ci_low": "95% CI low", "ci_high": "95% CI high",
+        "numerator": "Numerator", "denominator": "Denominator", "aggregation": "Aggregation",
+        "week": "week", "month": "month", "quarter": "quarter", "fiscal_year": "fiscal year",
+        "total": "total", "columns": "Columns:", "colon": ": ",
     },
     "fr": {
         "indicator_code": "Code de l'indicateur", "indicator": "Indicateur",
@@ -81,6 +105,14 @@ LABELS: dict[str, dict[str, str]] = {
         "on_track": "en bonne voie", "at_risk": "à risque", "off_track": "hors trajectoire",
         "suppressed_word": "masqué", "yes": "oui", "no": "non",
         "dictionary": "Dictionnaire", "readme": "Lisez-moi",
+        "org_unit_id": "Code de l'unité", "parent_org_unit": "Unité de rattachement",
+        "period_type": "Type de période", "disaggregation": "Ventilation",
+        "disaggregation_value": "Catégorie", "ci_low": "IC 95 % bas",
+        "ci_high": "IC 95 % haut", "numerator": "Numérateur", "denominator": "Dénominateur",
+        "aggregation": "Agrégation",
+        "week": "semaine", "month": "mois", "quarter": "trimestre",
+        "fiscal_year": "exercice budgétaire", "total": "total", "columns": "Colonnes :",
+        "colon": " : ",
     },
 }
 
@@ -128,6 +160,94 @@ README: dict[str, list[str]] = {
     ],
 }
 
+# What each column of the tracking table holds, for the data dictionary (CSV) and the README
+# sheet (Excel). Where the two differ, the note says how each shows it.
+COLUMN_NOTES: dict[str, dict[str, str]] = {
+    "en": {
+        "indicator_code": "Code of the indicator in the catalogue (see the indicators in this "
+        "dictionary).",
+        "indicator": "Name of the indicator.",
+        "org_unit": "Name of the mission, sector or site the row is about.",
+        "org_unit_id": "Identifier of the mission, sector or site.",
+        "parent_org_unit": "Name of the unit above it (a site's sector, a sector's mission); "
+        "empty for a mission.",
+        "level": "Level of the org unit: mission, sector or site.",
+        "period": "Period label: FY2025-26 is the UN fiscal year (1 July to 30 June), 2025-Q3 a "
+        "calendar quarter, 2025-09 a month, 2025-W14 an ISO week (a week counts in the month "
+        "of its Thursday). The table holds the requested period and the periods one level "
+        "below it.",
+        "period_type": "Type of period: week, month, quarter or fiscal year.",
+        "period_start": "First day of the period (YYYY-MM-DD).",
+        "period_end": "Last day of the period (YYYY-MM-DD).",
+        "disaggregation": "Dimension the row is broken down by (e.g. patrol mode, sex); "
+        "\"total\" for the row of all categories together.",
+        "disaggregation_value": "Category of that dimension; \"total\" on total rows.",
+        "unit": "Unit of the baseline, target and actual value.",
+        "baseline": "Value the indicator started from, the reference for the target.",
+        "target": "Value to reach in the period. For shares, rates and medians the fiscal "
+        "year's target also applies to its quarters, months and weeks.",
+        "actual": "Value measured in the period. Percentages are fractions in the CSV (0.85 = "
+        "85 %) and formatted as percentages in Excel. Empty when there is no data; "
+        "\"suppressed\" in Excel (empty in the CSV) when the value is withheld.",
+        "ci_low": "Lower bound of the 95 % confidence interval of a survey share; empty for "
+        "other indicators.",
+        "ci_high": "Upper bound of the 95 % confidence interval of a survey share; empty for "
+        "other indicators.",
+        "status": "Actual value against the target: on track, at risk or off track "
+        "(on_track, at_risk, off_track in the CSV), allowing for the indicator's good "
+        "direction. Empty when there is no target, no data, or the value is suppressed.",
+        "suppressed": "yes (True in the CSV) when a small count that could identify people is "
+        "withheld, or when another value is withheld so that it cannot be worked out from the "
+        "totals; baseline, target, actual and status are then empty.",
+    },
+    "fr": {
+        "indicator_code": "Code de l'indicateur dans le référentiel (voir les indicateurs de "
+        "ce dictionnaire).",
+        "indicator": "Nom de l'indicateur.",
+        "org_unit": "Nom de la mission, du secteur ou du site concerné par la ligne.",
+        "org_unit_id": "Identifiant de la mission, du secteur ou du site.",
+        "parent_org_unit": "Nom de l'unité de rattachement (le secteur d'un site, la mission "
+        "d'un secteur) ; vide pour une mission.",
+        "level": "Niveau de l'unité : mission, secteur ou site.",
+        "period": "Libellé de la période : FY2025-26 est l'exercice budgétaire de l'ONU (du "
+        "1er juillet au 30 juin), 2025-Q3 un trimestre civil, 2025-09 un mois, 2025-W14 une "
+        "semaine ISO (une semaine compte dans le mois de son jeudi). Le tableau contient la "
+        "période demandée et les périodes du niveau juste en dessous.",
+        "period_type": "Type de période : semaine, mois, trimestre ou exercice budgétaire.",
+        "period_start": "Premier jour de la période (AAAA-MM-JJ).",
+        "period_end": "Dernier jour de la période (AAAA-MM-JJ).",
+        "disaggregation": "Dimension de ventilation de la ligne (p. ex. mode de patrouille, "
+        "sexe) ; « total » pour la ligne de l'ensemble des catégories.",
+        "disaggregation_value": "Catégorie de cette dimension ; « total » sur les lignes de "
+        "total.",
+        "unit": "Unité de la référence, de la cible et de la valeur réelle.",
+        "baseline": "Valeur de départ de l'indicateur, référence de la cible.",
+        "target": "Valeur à atteindre sur la période. Pour les proportions, taux et médianes, "
+        "la cible de l'exercice budgétaire s'applique aussi à ses trimestres, mois et "
+        "semaines.",
+        "actual": "Valeur mesurée sur la période. Les pourcentages sont des fractions dans le "
+        "CSV (0,85 = 85 %) et affichés en pourcentage dans Excel. Vide en l'absence de "
+        "données ; « masqué » dans Excel (vide dans le CSV) quand la valeur n'est pas publiée.",
+        "ci_low": "Borne inférieure de l'intervalle de confiance à 95 % d'une proportion "
+        "d'enquête ; vide pour les autres indicateurs.",
+        "ci_high": "Borne supérieure de l'intervalle de confiance à 95 % d'une proportion "
+        "d'enquête ; vide pour les autres indicateurs.",
+        "status": "Valeur réelle rapportée à la cible : en bonne voie, à risque ou hors "
+        "trajectoire (on_track, at_risk, off_track dans le CSV), selon le sens souhaité de "
+        "l'indicateur. Vide sans cible, sans données ou quand la valeur est masquée.",
+        "suppressed": "oui (True dans le CSV) quand un petit effectif qui pourrait identifier "
+        "des personnes n'est pas publié, ou quand une autre valeur est masquée pour qu'il ne "
+        "puisse pas être déduit des totaux ; la référence, la cible, la valeur réelle et le "
+        "statut sont alors vides.",
+    },
+}
+
+# The data dictionary as CSV: the columns of the tracking table, then the indicators.
+DICTIONARY_CSV_COLUMNS = [
+    "entry", "name", "label", "description", "unit", "direction", "cpas_outcome", "kind",
+    "numerator", "denominator", "aggregation",
+]
+
 SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 SHEET_MAX = 31
 
@@ -154,7 +274,7 @@ def _published(frame: pd.DataFrame) -> pd.DataFrame:
     _check(frame)
     out = frame.copy()
     out["suppressed"] = out["suppressed"].fillna(False).astype(bool)
-    for column in VALUE_COLUMNS:
+    for column in VALUE_COLUMNS + [c for c in INTERVAL_COLUMNS if c in out.columns]:
         out[column] = pd.to_numeric(out[column], errors="raise").astype("Float64")
         out.loc[out["suppressed"], column] = pd.NA
     out["status"] = out["status"].astype("object").where(~out["suppressed"], None)
@@ -164,6 +284,8 @@ def _published(frame: pd.DataFrame) -> pd.DataFrame:
 def write_tracking_csv(frame: pd.DataFrame, path: Path | str) -> Path:
     """Write the tracking table as UTF-8 CSV with a BOM, text neutralised, suppressed emptied."""
     out = _published(frame)
+    if ORDER_COLUMN in out.columns:
+        out = out.sort_values(ORDER_COLUMN, kind="stable").drop(columns=ORDER_COLUMN)
     columns = TRACKING_COLUMNS + [c for c in out.columns if c not in TRACKING_COLUMNS]
     out = out[columns]
     for column in out.columns:
@@ -201,6 +323,9 @@ class _Sheet:
 
     def text(self, row: int, col: int, value: str, fmt: Any = None) -> None:
         value = neutralise(value)
+        if value == "":  # an empty cell, not an empty string
+            self.sheet.write_blank(row, col, None, fmt)
+            return
         self.sheet.write_string(row, col, value, fmt)
         longest = max((len(line) for line in value.splitlines()), default=0)
         self.widths[col] = max(self.widths.get(col, 0), longest)
@@ -223,6 +348,36 @@ def _text(value: Any) -> str:
     return "" if value is None or pd.isna(value) else str(value)
 
 
+def _value(values: dict[str, str], value: Any, unit: bool = False) -> str:
+    """A catalogue value in the language; the unit "ratio" is not the aggregation "ratio"."""
+    text = _text(value)
+    if unit and text == "ratio":
+        return text
+    return values.get(text, text)
+
+
+def _dictionary_entry(entry: Any, language: str) -> dict[str, str]:
+    """One catalogue row as the dictionary shows it, in the language."""
+    values = VALUES[language]
+    return {
+        "indicator_code": _text(entry.indicator_code),
+        "indicator": _text(getattr(entry, f"name_{language}")),
+        "definition": _text(getattr(entry, f"definition_{language}")),
+        "cpas_outcome": _text(entry.cpas_outcome),
+        "kind": _value(values, getattr(entry, "kind", "")),
+        "unit": _value(values, entry.unit, unit=True),
+        "direction": _value(values, entry.direction),
+        "numerator": _text(getattr(entry, "numerator", "")),
+        "denominator": _text(getattr(entry, "denominator", "")),
+        "aggregation": _value(values, getattr(entry, "aggregation", "")),
+    }
+
+
+def sheet_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns an Excel sheet shows for this frame: the base ones and the optional present."""
+    return [c for c in ALL_SHEET_COLUMNS if c in SHEET_COLUMNS or c in frame.columns]
+
+
 def write_tracking_xlsx(
     frame: pd.DataFrame, catalogue: pd.DataFrame, path: Path | str, language: str = "en"
 ) -> Path:
@@ -239,6 +394,8 @@ def write_tracking_xlsx(
     used = catalogue[catalogue["indicator_code"].isin(out["indicator_code"])]
     outcomes = list(dict.fromkeys(used["cpas_outcome"]))
     names = sheet_names(outcomes, reserved=(labels["dictionary"], labels["readme"]))
+    columns = sheet_columns(frame)
+    numeric = set(VALUE_COLUMNS) | set(INTERVAL_COLUMNS)
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -258,62 +415,104 @@ def write_tracking_xlsx(
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
     title = book.add_format({"bold": True, "font_size": 14})
     order = {code: i for i, code in enumerate(catalogue["indicator_code"])}
+    within = [ORDER_COLUMN] if ORDER_COLUMN in out.columns else ["period", "level", "org_unit"]
 
     for outcome in outcomes:
         sheet = _Sheet(book.add_worksheet(names[outcome]))
         rows = out[out["cpas_outcome"] == outcome]
         rows = rows.assign(_order=rows["indicator_code"].map(order)).sort_values(
-            ["_order", "period", "level", "org_unit"], kind="stable"
+            ["_order", *within], kind="stable"
         )
-        for r, row in enumerate(rows.itertuples(index=False), start=1):
-            entry = indicators.loc[row.indicator_code]
+        for r, row in enumerate(rows.to_dict("records"), start=1):
+            entry = indicators.loc[row["indicator_code"]]
             unit = entry["unit"]
             cells = {
-                "indicator_code": row.indicator_code,
-                "indicator": entry[f"name_{language}"],
-                "org_unit": _text(row.org_unit),
-                "level": values.get(_text(row.level), _text(row.level)),
-                "period": _text(row.period),
-                "unit": values.get(unit, unit),
+                "indicator_code": row["indicator_code"],
+                "indicator": _text(entry[f"name_{language}"]),
+                "org_unit": _text(row["org_unit"]),
+                "level": _value(values, row["level"]),
+                "period": _text(row["period"]),
+                "unit": _value(values, unit, unit=True),
+                "org_unit_id": _text(row.get("org_unit_id")),
+                "parent_org_unit": _text(row.get("parent_org_unit")),
+                "period_type": labels.get(_text(row.get("period_type")),
+                                          _text(row.get("period_type"))),
+                "disaggregation": labels.get(_text(row.get("disaggregation")),
+                                             _value(values, row.get("disaggregation"))),
+                "disaggregation_value": labels.get(_text(row.get("disaggregation_value")),
+                                                   _text(row.get("disaggregation_value"))),
             }
-            for col, key in enumerate(SHEET_COLUMNS):
+            for col, key in enumerate(columns):
                 if key in cells:
                     sheet.text(r, col, cells[key])
-                elif key in VALUE_COLUMNS:
-                    value = getattr(row, key)
-                    if key == "actual" and row.suppressed:
+                elif key in numeric:
+                    value = row[key]
+                    if key == "actual" and row["suppressed"]:
                         sheet.text(r, col, labels["suppressed_word"], masked)
                     elif not pd.isna(value):
                         sheet.number(r, col, float(value), numbers.get(unit, default_number))
                 elif key == "status":
-                    if row.status in STATUSES:
-                        sheet.text(r, col, labels[row.status], status_fmt[row.status])
+                    if row["status"] in STATUSES:
+                        sheet.text(r, col, labels[row["status"]], status_fmt[row["status"]])
                 elif key == "suppressed":
-                    sheet.text(r, col, labels["yes" if row.suppressed else "no"])
-        sheet.table([labels[k] for k in SHEET_COLUMNS], len(rows), header)
+                    sheet.text(r, col, labels["yes" if row["suppressed"] else "no"])
+        sheet.table([labels[k] for k in columns], len(rows), header)
 
     dictionary = _Sheet(book.add_worksheet(labels["dictionary"]))
     for r, entry in enumerate(used.itertuples(index=False), start=1):
-        cells = {
-            "indicator_code": entry.indicator_code,
-            "indicator": getattr(entry, f"name_{language}"),
-            "definition": getattr(entry, f"definition_{language}"),
-            "cpas_outcome": entry.cpas_outcome,
-            "sheet": names[entry.cpas_outcome],
-            "kind": values.get(entry.kind, entry.kind),
-            "unit": values.get(entry.unit, entry.unit),
-            "direction": values.get(entry.direction, entry.direction),
-        }
+        cells = _dictionary_entry(entry, language)
+        cells["sheet"] = names[entry.cpas_outcome]
         for col, key in enumerate(DICTIONARY_COLUMNS):
             dictionary.text(r, col, cells[key], wrap)
     dictionary.table([labels[k] for k in DICTIONARY_COLUMNS], len(used), header)
 
     readme = _Sheet(book.add_worksheet(labels["readme"]))
-    lines = README[language]
+    lines = [
+        *README[language],
+        *(f"{names[outcome]}: {outcome}" for outcome in outcomes),
+        "",
+        labels["columns"],
+        *(f"{labels[key]}{labels['colon']}{COLUMN_NOTES[language][key]}" for key in columns),
+    ]
     for r, line in enumerate(lines):
-        readme.text(r, 0, line, title if r == 0 else None)
-    for r, outcome in enumerate(outcomes, start=len(lines)):
-        readme.text(r, 0, f"{names[outcome]}: {outcome}")
+        readme.text(r, 0, line, title if r == 0 else wrap)
     readme.sheet.set_column(0, 0, 120)
     book.close()
+    return path
+
+
+def write_dictionary_csv(
+    catalogue: pd.DataFrame, columns: list[str], path: Path | str, language: str = "en"
+) -> Path:
+    """Write the data dictionary of a tracking CSV: its columns, then the indicators in it.
+
+    One table with ``DICTIONARY_CSV_COLUMNS``: ``entry`` is ``column`` (``name`` is the CSV
+    column, ``label`` its name in the language, ``description`` what it holds) or ``indicator``
+    (``name`` is the code; label, definition, unit, direction, CPAS outcome, kind, numerator,
+    denominator and aggregation from the catalogue, in the language). Text neutralised, UTF-8
+    with a BOM like the tracking CSV.
+    """
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}")
+    labels, notes = LABELS[language], COLUMN_NOTES[language]
+    unknown = [c for c in columns if c not in notes]
+    if unknown:
+        raise ValueError(f"no dictionary note for columns: {unknown}")
+    rows = [
+        {"entry": "column", "name": column, "label": labels.get(column, column),
+         "description": notes[column]}
+        for column in columns
+    ]
+    for entry in catalogue.itertuples(index=False):
+        cells = _dictionary_entry(entry, language)
+        rows.append({
+            "entry": "indicator", "name": cells["indicator_code"], "label": cells["indicator"],
+            "description": cells["definition"],
+            **{k: cells[k] for k in DICTIONARY_CSV_COLUMNS[4:]},
+        })
+    out = pd.DataFrame(rows, columns=DICTIONARY_CSV_COLUMNS).fillna("")
+    out = out.map(neutralise)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out.to_csv(path, index=False, encoding="utf-8-sig")
     return path
