@@ -170,6 +170,10 @@ def build_warehouse(path: Path) -> Path:
             suppressed boolean, suppression_reason varchar)""")
     con.executemany("insert into marts.fct_indicator_values values "
                     f"({', '.join('?' * 21)})", values())
+    # a fiscal year in progress: the FY rows are partial
+    con.execute("alter table marts.fct_indicator_values add column is_partial_period boolean")
+    con.execute("update marts.fct_indicator_values "
+                "set is_partial_period = period_type = 'fiscal_year'")
     con.execute("""
         create table marts.dim_indicators (
             indicator_code varchar, indicator_family varchar, name_en varchar, name_fr varchar,
@@ -422,8 +426,10 @@ def test_csv(env: Path) -> None:
     table = pd.read_csv(env / "UNMISS_2025-Q3_sector_indicators.csv", encoding="utf-8-sig")
     assert list(table.columns) == [
         *TRACKING_COLUMNS, "indicator", "unit", "org_unit_id", "parent_org_unit",
-        "period_type", "period_start", "period_end", "ci_low", "ci_high",
+        "period_type", "period_start", "period_end", "ci_low", "ci_high", "partial_period",
     ]
+    assert table.loc[table["period"] == "FY2025-26", "partial_period"].all()
+    assert not table.loc[table["period"] != "FY2025-26", "partial_period"].any()
     row = table.iloc[0]
     assert row["org_unit"] == "'" + AT_SECTOR and row["org_unit_id"] == "SSD-S1"
     assert (row["period"], row["actual"], row["target"], row["status"]) == \

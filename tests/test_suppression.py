@@ -135,3 +135,94 @@ def test_property_no_suppressed_cell_is_recoverable() -> None:
             primary_leaks += 1
     # The checker has teeth: primary suppression alone leaks in many tables.
     assert primary_leaks > 30
+
+
+# ---------------------------------------------------------------------------------------------
+# The long indicator table: org units x months, quarters, a fiscal year x categories.
+
+MONTHS = {"2025-07": "2025-Q3", "2025-08": "2025-Q3", "2025-09": "2025-Q3",
+          "2025-10": "2025-Q4", "2025-11": "2025-Q4", "2025-12": "2025-Q4"}
+ORG = {"M": (None, None), "S1": ("mission", "M"), "S2": ("mission", "M"),
+       "S1a": ("sector", "S1"), "S1b": ("sector", "S1"), "S2a": ("sector", "S2"),
+       "S2b": ("sector", "S2"), "S2c": ("sector", "S2")}
+LEVEL = {"M": "mission", "S1": "sector", "S2": "sector"}
+
+
+def indicator_table(rng: np.random.Generator, code: str = "DET_VICTIMS") -> pd.DataFrame:
+    """A random count indicator, its org, period and category totals consistent, with the
+    weekly and site-by-category rows that publication leaves out."""
+    sites = [u for u in ORG if u not in LEVEL]
+    categories = ["a", "b", "c"]
+    weeks = {f"2025-W{w:02d}": "2025-07" for w in (28, 29, 30, 31)}
+    leaf = {(s, m, c): int(rng.poisson(rng.choice([0.5, 2, 6])))
+            for s in sites for m in MONTHS for c in categories}
+    rows = []
+
+    def units(org: str) -> list[str]:
+        kids = [u for u, (_, parent) in ORG.items() if parent == org]
+        return [org] if not kids else [s for k in kids for s in units(k)]
+
+    periods = {m: ("month", q, [m]) for m, q in MONTHS.items()}
+    periods |= {q: ("quarter", "FY2025-26", [m for m, qq in MONTHS.items() if qq == q])
+                for q in set(MONTHS.values())}
+    periods["FY2025-26"] = ("fiscal_year", None, list(MONTHS))
+    for org, (parent_level, parent) in ORG.items():
+        for label, (ptype, parent_period, months) in periods.items():
+            for dis, values in [("total", ["total"]), ("category", categories)]:
+                for value in values:
+                    cats = categories if value == "total" else [value]
+                    count = sum(leaf[(s, m, c)] for s in units(org) for m in months for c in cats)
+                    rows.append({
+                        "indicator_code": code, "mission_id": "X",
+                        "level": LEVEL.get(org, "site"), "org_unit_id": org,
+                        "parent_level": parent_level, "parent_org_unit_id": parent,
+                        "period_type": ptype, "period_label": label,
+                        "parent_period_label": parent_period, "fiscal_year_label": "FY2025-26",
+                        "disaggregation": dis, "disaggregation_value": value,
+                        "value": float(count), "numerator": float(count), "denominator": None,
+                        "observations": count, "ci_low": None, "ci_high": None,
+                        "status": None,
+                    })
+    for week in weeks:  # weekly rows: never published for counts of people
+        rows.append({**rows[0], "period_type": "week", "period_label": week,
+                     "parent_period_label": weeks[week]})
+    return pd.DataFrame(rows)
+
+
+def test_indicator_table_publishes_no_recoverable_small_count() -> None:
+    from pipelines.indicators.suppression import (
+        determined_positions,
+        indicator_groups,
+        recoverable_positions,
+        suppress_indicator_values,
+    )
+
+    rng = np.random.default_rng(7)
+    complementary = 0
+    for _ in range(25):
+        table = indicator_table(rng)
+        out = suppress_indicator_values(table, {"DET_VICTIMS": "value"}, threshold=5)
+        kept = table[(table["period_type"] != "week")
+                     & ((table["disaggregation"] == "total") | (table["level"] == "mission"))]
+        assert len(out) == len(kept)  # weekly and site/sector-by-category rows withheld
+        small = out["observations"].between(1, 4)
+        assert out.loc[small, "suppressed"].all()
+        assert out.loc[out["suppressed"], "value"].isna().all()
+        assert (out.loc[~out["suppressed"], "value"] == out.loc[~out["suppressed"],
+                                                                "observations"]).all()
+        mask = out["suppressed"].to_numpy(dtype=bool)
+        groups = indicator_groups(out)
+        assert recoverable_positions(mask, groups) == []
+        assert determined_positions(mask, groups) == []
+        complementary += int((out["suppression_reason"] == "complementary").sum())
+    assert complementary > 0
+
+
+def test_indicator_table_leaves_operational_counts_alone() -> None:
+    from pipelines.indicators.suppression import suppress_indicator_values
+
+    table = indicator_table(np.random.default_rng(1), code="PAT_COUNT")
+    out = suppress_indicator_values(table, {"PAT_COUNT": "none"}, threshold=5)
+    assert len(out) == len(table) and not out["suppressed"].any()
+    with pytest.raises(ValueError, match="no small_cells setting"):
+        suppress_indicator_values(table, {}, threshold=5)

@@ -310,6 +310,7 @@ def tracking_frame(
                 case when v.suppressed then null else v.ci_low end as ci_low,
                 case when v.suppressed then null else v.ci_high end as ci_high,
                 case when v.suppressed then null else v.status end as status,
+                coalesce(v.is_partial_period, false) as partial_period,
                 v.suppressed,
                 r.period_rank
             from v
@@ -345,7 +346,7 @@ def tracking_frame(
         *TRACKING_COLUMNS, "indicator", "unit", "org_unit_id", "parent_org_unit",
         "period_type", "period_start", "period_end",
         *(["disaggregation", "disaggregation_value"] if disaggregated else []),
-        "ci_low", "ci_high", "row_order",
+        "ci_low", "ci_high", "partial_period", "row_order",
     ]
     return frame[columns].reset_index(drop=True)
 

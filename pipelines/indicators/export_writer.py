@@ -69,7 +69,7 @@ SHEET_COLUMNS = [
 ALL_SHEET_COLUMNS = [
     "indicator_code", "indicator", "org_unit", "org_unit_id", "parent_org_unit", "level",
     "period", "period_type", "disaggregation", "disaggregation_value", "unit", "baseline",
-    "target", "actual", "ci_low", "ci_high", "status", "suppressed",
+    "target", "actual", "ci_low", "ci_high", "status", "partial_period", "suppressed",
 ]
 OPTIONAL_TEXT_COLUMNS = ["org_unit_id", "parent_org_unit", "period_type", "disaggregation",
                          "disaggregation_value"]
@@ -83,6 +83,7 @@ LABELS: dict[str, dict[str, str]] = {
         "indicator_code": "Indicator code", "indicator": "Indicator", "org_unit": "Org unit",
         "level": "Level", "period": "Period", "unit": "Unit", "baseline": "Baseline",
         "target": "Target", "actual": "Actual", "status": "Status", "suppressed": "Suppressed",
+        "partial_period": "Partial period",
         "definition": "Definition", "cpas_outcome": "CPAS outcome", "sheet": "Sheet",
         "kind": "Kind", "direction": "Good direction",
         "on_track": "on track", "at_risk": "at risk", "off_track": "off track",
@@ -99,7 +100,8 @@ LABELS: dict[str, dict[str, str]] = {
         "indicator_code": "Code de l'indicateur", "indicator": "Indicateur",
         "org_unit": "Unité organisationnelle", "level": "Niveau", "period": "Période",
         "unit": "Unité", "baseline": "Référence", "target": "Cible", "actual": "Valeur réelle",
-        "status": "Statut", "suppressed": "Masqué", "definition": "Définition",
+        "status": "Statut", "suppressed": "Masqué",
+        "partial_period": "Période partielle", "definition": "Définition",
         "cpas_outcome": "Résultat CPAS", "sheet": "Feuille", "kind": "Type",
         "direction": "Sens souhaité",
         "on_track": "en bonne voie", "at_risk": "à risque", "off_track": "hors trajectoire",
@@ -196,6 +198,9 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "status": "Actual value against the target: on track, at risk or off track "
         "(on_track, at_risk, off_track in the CSV), allowing for the indicator's good "
         "direction. Empty when there is no target, no data, or the value is suppressed.",
+        "partial_period": "yes (True in the CSV) when the data cover only part of the period "
+        "(a fiscal year in progress): a total is then partial and gets no status against the "
+        "whole period's target.",
         "suppressed": "yes (True in the CSV) when a small count that could identify people is "
         "withheld, or when another value is withheld so that it cannot be worked out from the "
         "totals; baseline, target, actual and status are then empty.",
@@ -235,6 +240,9 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "status": "Valeur réelle rapportée à la cible : en bonne voie, à risque ou hors "
         "trajectoire (on_track, at_risk, off_track dans le CSV), selon le sens souhaité de "
         "l'indicateur. Vide sans cible, sans données ou quand la valeur est masquée.",
+        "partial_period": "oui (True dans le CSV) quand les données ne couvrent qu'une partie "
+        "de la période (un exercice en cours) : un total est alors partiel et n'a pas de "
+        "statut par rapport à la cible de toute la période.",
         "suppressed": "oui (True dans le CSV) quand un petit effectif qui pourrait identifier "
         "des personnes n'est pas publié, ou quand une autre valeur est masquée pour qu'il ne "
         "puisse pas être déduit des totaux ; la référence, la cible, la valeur réelle et le "
@@ -297,18 +305,29 @@ def write_tracking_csv(frame: pd.DataFrame, path: Path | str) -> Path:
     return path
 
 
+def _shorten(text: str, limit: int) -> str:
+    """Text cut to ``limit`` characters at a word boundary, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip(" ,;-") + "…"
+
+
 def sheet_names(outcomes: list[str], reserved: tuple[str, ...] = ()) -> dict[str, str]:
-    """A valid, unique (case-insensitive) Excel sheet name per outcome, in order."""
+    """A valid, unique (case-insensitive) Excel sheet name per outcome, in order; long
+    outcomes are cut at a word boundary with an ellipsis (the README sheet lists them whole)."""
     taken = {name.casefold() for name in reserved} | {"history"}
     names: dict[str, str] = {}
     for outcome in outcomes:
         base = SHEET_FORBIDDEN.sub(" ", outcome)
         base = re.sub(r"\s+", " ", base).strip().strip("'").strip() or "Sheet"
-        name, n = base[:SHEET_MAX].rstrip(), 1
+        name, n = _shorten(base, SHEET_MAX), 1
         while name.casefold() in taken:
             n += 1
             suffix = f" ({n})"
-            name = base[: SHEET_MAX - len(suffix)].rstrip() + suffix
+            name = _shorten(base, SHEET_MAX - len(suffix)) + suffix
         taken.add(name.casefold())
         names[outcome] = name
     return names
@@ -454,8 +473,8 @@ def write_tracking_xlsx(
                 elif key == "status":
                     if row["status"] in STATUSES:
                         sheet.text(r, col, labels[row["status"]], status_fmt[row["status"]])
-                elif key == "suppressed":
-                    sheet.text(r, col, labels["yes" if row["suppressed"] else "no"])
+                elif key in ("suppressed", "partial_period"):
+                    sheet.text(r, col, labels["yes" if row[key] else "no"])
         sheet.table([labels[k] for k in columns], len(rows), header)
 
     dictionary = _Sheet(book.add_worksheet(labels["dictionary"]))

@@ -296,6 +296,10 @@ SMALL_CELL_COUNTS = {
     "denominator": ("denominator",), "numerator_denominator": ("denominator", "numerator"),
     "observations": (),
 }
+ADDITIVE_SETTINGS = ("value", "numerator", "denominator", "numerator_denominator")
+# where counts of people or events are published
+COUNTS_PERIODS = ("month", "quarter", "fiscal_year")
+COUNTS_BROKEN_DOWN_AT = ("mission",)
 # published columns a suppressed row loses
 HIDDEN_COLUMNS = ["value", "numerator", "denominator", "ci_low", "ci_high", "status"]
 
@@ -355,21 +359,37 @@ def suppress_indicator_values(
     """fct_indicator_values as published: small counts suppressed, with complementary cells.
 
     ``frame`` has ``INDICATOR_KEY``, ``parent_level``, ``parent_org_unit_id``,
-    ``parent_period_label``, ``value``, ``numerator``, ``denominator``, ``observations`` and the
-    ``HIDDEN_COLUMNS``; ``small_cells`` maps each indicator code to its catalogue setting.
-    Primary: a count named by the setting is above 0 and below ``threshold``, or, for
-    ``observations``, the value rests on fewer than ``threshold`` rows or respondents.
-    Complementary: over the additive groups of ``indicator_groups`` (org units, periods,
-    disaggregations), for the indicators with additive counts. Suppressed rows keep their keys,
-    lose the ``HIDDEN_COLUMNS`` and are marked ``suppressed`` with a ``suppression_reason``.
+    ``parent_period_label``, ``fiscal_year_label``, ``value``, ``numerator``, ``denominator``,
+    ``observations`` and the ``HIDDEN_COLUMNS``; ``small_cells`` maps each indicator code to its
+    catalogue setting.
+
+    * Counts of people or events (settings in ``ADDITIVE_SETTINGS``) are published by month,
+      quarter and fiscal year, not by week, and broken down by category at mission level only:
+      other rows of those indicators are dropped. Site-weeks are mostly small cells, and the
+      fewer hierarchies cross, the fewer cells complementary suppression has to hide.
+    * Primary: a count named by the setting is above 0 and below ``threshold``, or, for
+      ``observations``, the value rests on fewer than ``threshold`` rows or respondents.
+    * Complementary, for the additive counts: over the groups of ``indicator_groups`` (org
+      units, periods, disaggregations) until no group has exactly one suppressed cell; then an
+      exact audit per indicator, mission and fiscal year (``determined_positions``) and more
+      suppression until no suppressed count is fixed by any combination of published totals.
+
+    Suppressed rows keep their keys, lose the ``HIDDEN_COLUMNS`` and are marked ``suppressed``
+    with a ``suppression_reason``.
     """
     if threshold < 1:
         raise ValueError("threshold must be at least 1")
     unknown = set(frame["indicator_code"]) - set(small_cells)
     if unknown:
         raise ValueError(f"no small_cells setting for {sorted(unknown)}")
-    frame = frame.reset_index(drop=True)
     setting = frame["indicator_code"].map(small_cells)
+    withheld = setting.isin(ADDITIVE_SETTINGS) & (
+        ~frame["period_type"].isin(COUNTS_PERIODS)
+        | ((frame["disaggregation"] != "total") & ~frame["level"].isin(COUNTS_BROKEN_DOWN_AT))
+    )
+    frame = frame[~withheld].reset_index(drop=True)
+    setting = setting[~withheld].reset_index(drop=True)
+
     primary = np.zeros(len(frame), dtype=bool)
     pick_values = np.zeros(len(frame))
     for name, columns in SMALL_CELL_COUNTS.items():
@@ -384,15 +404,12 @@ def suppress_indicator_values(
     primary |= (setting == "observations").to_numpy() & (observed > 0) & (observed < threshold)
 
     suppressed = primary.copy()
-    additive = setting.map(lambda s: bool(SMALL_CELL_COUNTS.get(s))).to_numpy(dtype=bool)
-    if additive.any():
-        positions = np.flatnonzero(additive)
-        part = frame.iloc[positions].reset_index(drop=True)
-        groups = [
-            AdditiveGroup(int(positions[g.total]), tuple(int(positions[m]) for m in g.members))
-            for g in indicator_groups(part)
-        ]
-        _complement(pick_values, suppressed, groups)
+    additive = setting.isin(ADDITIVE_SETTINGS)
+    blocks = frame[additive].groupby(["indicator_code", "mission_id", "fiscal_year_label"])
+    for positions in blocks.indices.values():
+        positions = frame.index[additive][positions].to_numpy()
+        _protect_block(frame.iloc[positions].reset_index(drop=True), positions,
+                       pick_values, suppressed)
 
     out = frame.copy()
     out[SUPPRESSED_COL] = suppressed
@@ -406,3 +423,30 @@ def suppress_indicator_values(
         else:
             out[column] = out[column].astype(object).where(~suppressed, None)
     return out
+
+
+def _protect_block(
+    block: pd.DataFrame, positions: np.ndarray, values: np.ndarray, suppressed: np.ndarray
+) -> None:
+    """Complementary suppression in one independent block (an indicator, mission and fiscal
+    year: no published total links two blocks), in place on the frame-wide arrays."""
+    if not suppressed[positions].any():
+        return
+    groups = indicator_groups(block)
+    local_values = values[positions]
+    local = suppressed[positions].copy()
+    while True:
+        _complement(local_values, local, groups)
+        determined = determined_positions(local, groups)
+        if not determined:
+            break
+        # hide the smallest published cell of a group through each determined cell
+        added = False
+        for cell in determined:
+            options = [c for g in groups if cell in g.cells for c in g.cells if not local[c]]
+            if options:
+                local[min(options, key=lambda c: (local_values[c] == 0, local_values[c], c))] = True
+                added = True
+        if not added:  # nothing left to hide around them: withhold the whole block
+            local[:] = True
+    suppressed[positions] = local

@@ -122,6 +122,7 @@ select
         when 'month' then periods.quarter_label
         when 'quarter' then periods.fiscal_year_label
     end as parent_period_label,
+    coalesce(periods.fiscal_year_label, periods.period_label) as fiscal_year_label,
 
     -- numerics
     all_values.value,

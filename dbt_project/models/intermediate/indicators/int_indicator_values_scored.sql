@@ -90,6 +90,7 @@ select
     period_type,
     period_label,
     parent_period_label,
+    fiscal_year_label,
     disaggregation,
     disaggregation_value,
 
