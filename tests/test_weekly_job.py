@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -92,6 +93,113 @@ def test_dbt_built_the_marts_from_the_loaded_rows(demo_run: dict) -> None:
     summary = json.loads((_paths()["published"] / "quarantine" / "run_summary.json")
                          .read_text(encoding="utf-8"))
     assert summary["mart_rows"]["fct_patrols"] > 0
+
+
+ADDITIVE_SMALL_CELLS = ("value", "numerator", "denominator", "numerator_denominator")
+
+
+def _indicator_table() -> pd.DataFrame:
+    """fct_indicator_values with the parents suppression works over, and the unsuppressed
+    value beside each published one."""
+    con = duckdb.connect(str(_paths()["warehouse"]), read_only=True)
+    try:
+        frame = con.execute("""
+            select v.*, o.parent_level, i.small_cells,
+                case v.period_type when 'week' then p.month_label
+                    when 'month' then p.quarter_label
+                    when 'quarter' then p.fiscal_year_label end as parent_period_label,
+                s.value as true_value, s.numerator as true_numerator,
+                s.denominator as true_denominator, s.observations
+            from marts.fct_indicator_values as v
+            join marts.dim_org_units as o using (mission_id, level, org_unit_id)
+            join marts.dim_periods as p using (period_type, period_label)
+            join marts.dim_indicators as i using (indicator_code)
+            join intermediate.int_indicator_values_scored as s
+                using (indicator_code, mission_id, level, org_unit_id, period_type,
+                       period_label, disaggregation, disaggregation_value)
+            order by all
+        """).df()
+    finally:
+        con.close()
+    return frame
+
+
+def test_indicator_values_cover_levels_periods_and_the_catalogue(demo_run: dict) -> None:
+    table = _indicator_table()
+    assert _query("select count(*) from marts.fct_indicator_values") == [(len(table),)]
+    codes = {c for (c,) in _query("select indicator_code from marts.dim_indicators")}
+    assert set(table["indicator_code"]) == codes
+    assert set(table["level"]) == {"mission", "sector", "site"}
+    assert set(table["period_type"]) == {"week", "month", "quarter", "fiscal_year"}
+    # published numbers are the computed ones, untouched, wherever they are published
+    shown = table[~table["suppressed"]]
+    both = shown["value"].notna() & shown["true_value"].notna()
+    assert (shown["value"].isna() == shown["true_value"].isna()).all()
+    assert ((shown.loc[both, "value"] - shown.loc[both, "true_value"]).abs() < 1e-9).all()
+
+
+def test_no_suppressed_count_can_be_recomputed_from_published_totals(demo_run: dict) -> None:
+    from pipelines.indicators.suppression import (
+        determined_positions,
+        indicator_groups,
+        recoverable_positions,
+    )
+
+    table = _indicator_table()
+    additive = table[table["small_cells"].isin(ADDITIVE_SMALL_CELLS)].reset_index(drop=True)
+    # every small count of people or events is withheld...
+    for setting, column in [("value", "true_value"), ("numerator", "true_numerator"),
+                            ("denominator", "true_denominator"),
+                            ("numerator_denominator", "true_numerator"),
+                            ("numerator_denominator", "true_denominator")]:
+        rows = additive[(additive["small_cells"] == setting)
+                        & additive[column].between(1, 4)]
+        assert rows["suppressed"].all(), rows[["indicator_code", "org_unit_id", "period_label"]]
+    reasons = set(additive["suppression_reason"].dropna())
+    assert reasons == {"primary", "complementary"}  # both kinds occur in the demo
+    # ...and none can be worked out from the published totals: neither by subtraction over
+    # sites, sectors and mission, weeks, months, quarters and years, and categories...
+    suppressed = additive["suppressed"].to_numpy(dtype=bool)
+    groups = indicator_groups(additive)
+    assert groups and recoverable_positions(suppressed, groups) == []
+    # ...nor by any linear combination of them (per indicator and mission)
+    for _, block in additive.groupby(["indicator_code", "mission_id"]):
+        block = block.reset_index(drop=True)
+        mask = block["suppressed"].to_numpy(dtype=bool)
+        assert determined_positions(mask, indicator_groups(block)) == []
+
+
+def test_export_writes_tracking_tables_from_the_warehouse(demo_run: dict, tmp_path) -> None:
+    import openpyxl
+
+    out = tmp_path / "exports"
+    result = runner.invoke(app, ["export", "--period", "2025-Q1", "--level", "sector",
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    french = openpyxl.load_workbook(out / "MINUSCA_2025-Q1_sector_indicators.xlsx")
+    english = openpyxl.load_workbook(out / "UNMISS_2025-Q1_sector_indicators.xlsx")
+    assert french.sheetnames[-2:] == ["Dictionnaire", "Lisez-moi"]
+    assert english.sheetnames[-2:] == ["Dictionary", "README"]
+    outcomes = {c for (c,) in _query(
+        "select distinct i.cpas_outcome from marts.fct_indicator_values v "
+        "join marts.dim_indicators i using (indicator_code) where v.level = 'sector'")}
+    assert len(english.sheetnames) == len(outcomes) + 2
+    sheet = french[french.sheetnames[0]]
+    assert sheet.freeze_panes == "A2"
+    assert sheet["A1"].value == "Code de l'indicateur"
+
+    result = runner.invoke(app, ["export", "--period", "2025-Q1", "--level", "sector",
+                                 "--format", "csv", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "UNMISS_2025-Q1_sector_indicators.csv")
+    assert {"indicator_code", "org_unit", "period", "baseline", "target", "actual", "status",
+            "suppressed"} <= set(table.columns)
+    assert set(table["period"]) == {"2025-01", "2025-02", "2025-Q1"}
+    assert table.loc[table["suppressed"], "actual"].isna().all()
+    dictionary = pd.read_csv(out / "UNMISS_2025-Q1_sector_dictionary.csv")
+    assert set(table["indicator_code"]) <= set(dictionary["name"])
+    assert set(table.columns) - {"indicator", "unit"} <= set(
+        dictionary.loc[dictionary["entry"] == "column", "name"])
 
 
 def test_the_run_is_recorded_in_the_dagster_instance(demo_run: dict, monkeypatch) -> None:
