@@ -184,6 +184,10 @@ def test_export_writes_tracking_tables_from_the_warehouse(demo_run: dict, tmp_pa
         "select distinct i.cpas_outcome from marts.fct_indicator_values v "
         "join marts.dim_indicators i using (indicator_code) where v.level = 'sector'")}
     assert len(english.sheetnames) == len(outcomes) + 2
+    # the weekly job published the latest fiscal year's tables too
+    published = sorted(p.name for p in (_paths()["published"] / "indicators").iterdir())
+    assert "MINUSCA_FY2024-25_mission_indicators.xlsx" in published
+    assert "UNMISS_FY2024-25_sector_indicators.csv" in published
     sheet = french[french.sheetnames[0]]
     assert sheet.freeze_panes == "A2"
     assert sheet["A1"].value == "Code de l'indicateur"

@@ -1,6 +1,8 @@
-"""Published outputs: the quarantine report and the run summary, swapped in atomically."""
+"""Published outputs: the quarantine report, the run summary and the indicator tracking tables,
+swapped in atomically."""
 
 import json
+from pathlib import Path
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
@@ -8,6 +10,7 @@ from dashboards.quarantine_report import build_quarantine_report
 from pipelines.defs.ingestion import ingestion_assets
 from pipelines.defs.resources import InboxResource, WarehouseResource
 from pipelines.defs.transform import pocmon_dbt_models
+from pipelines.indicators.export import ExportError, export
 from pipelines.publish import publish_folder
 
 MART_COUNTS_SQL = """
@@ -38,4 +41,45 @@ def quarantine_report(context: AssetExecutionContext, warehouse: WarehouseResour
     return MaterializeResult(metadata={
         **counts,
         "report": MetadataValue.path(str(target / "quarantine_report.html")),
+    })
+
+
+LATEST_FISCAL_YEAR_SQL = """
+select max(period_label) from marts.fct_indicator_values
+where period_type = 'fiscal_year' and value is not null
+"""
+
+
+@asset(
+    group_name="outputs",
+    kinds={"xlsx", "csv"},
+    deps=[pocmon_dbt_models],
+    description="data/published/indicators/: the indicator tracking tables of the latest fiscal "
+    "year with data, per mission in its language, at mission and sector level, as Excel and "
+    "CSV with their data dictionaries (what `pocmon export` writes), swapped in atomically.",
+)
+def indicator_tracking_tables(context: AssetExecutionContext, warehouse: WarehouseResource,
+                              inbox: InboxResource) -> MaterializeResult:
+    with warehouse.get_connection() as con:
+        (fiscal_year,) = con.execute(LATEST_FISCAL_YEAR_SQL).fetchone()
+    target = inbox.published / "indicators"
+    files: list[str] = []
+    suppressed = 0
+    if fiscal_year is not None:
+        with publish_folder(target) as folder:
+            for level in ("mission", "sector"):
+                for fmt in ("xlsx", "csv"):
+                    try:
+                        result = export(Path(warehouse.database), fiscal_year, folder, level,
+                                        fmt)
+                    except ExportError as problem:  # e.g. no sector-level values yet
+                        context.log.warning(f"{fiscal_year} {level} {fmt}: {problem}")
+                        continue
+                    files += [f.path.name for f in result.files]
+                    suppressed += result.suppressed if fmt == "xlsx" else 0
+    context.log.info(f"indicator tracking tables {fiscal_year}: {len(files)} file(s) -> "
+                     f"{target}")
+    return MaterializeResult(metadata={
+        "fiscal_year": fiscal_year or "none", "files": len(files),
+        "suppressed_values": suppressed, "folder": MetadataValue.path(str(target)),
     })
