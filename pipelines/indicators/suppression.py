@@ -29,7 +29,7 @@ Choices, documented:
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -244,6 +244,19 @@ def determined_positions(suppressed: np.ndarray, groups: list[AdditiveGroup]) ->
     return [int(unknown[j]) for j in np.flatnonzero(fixed)]
 
 
+def _audit(
+    check: Callable[[np.ndarray, list[AdditiveGroup]], list[int]],
+    frame: pd.DataFrame,
+    group_cols: Sequence[str],
+    suppressed_col: str,
+    **group_options: object,
+) -> list[Hashable]:
+    """Run a position-level check on a hierarchical frame; index labels of the leaks."""
+    groups = additive_groups(frame, group_cols, **group_options)
+    positions = check(frame[suppressed_col].to_numpy(dtype=bool), groups)
+    return [frame.index[pos] for pos in positions]
+
+
 def recoverable_cells(
     frame: pd.DataFrame,
     group_cols: Sequence[str],
@@ -255,12 +268,8 @@ def recoverable_cells(
     total_label: Hashable = "Total",
 ) -> list[Hashable]:
     """Index labels of suppressed cells recomputable from published values by subtraction."""
-    groups = additive_groups(
-        frame, group_cols, id_col=id_col, parent_col=parent_col,
-        margin_col=margin_col, total_label=total_label,
-    )
-    positions = recoverable_positions(frame[suppressed_col].to_numpy(dtype=bool), groups)
-    return [frame.index[pos] for pos in positions]
+    return _audit(recoverable_positions, frame, group_cols, suppressed_col, id_col=id_col,
+                  parent_col=parent_col, margin_col=margin_col, total_label=total_label)
 
 
 def determined_cells(
@@ -274,12 +283,8 @@ def determined_cells(
     total_label: Hashable = "Total",
 ) -> list[Hashable]:
     """Index labels of suppressed cells fixed by any linear combination of published totals."""
-    groups = additive_groups(
-        frame, group_cols, id_col=id_col, parent_col=parent_col,
-        margin_col=margin_col, total_label=total_label,
-    )
-    positions = determined_positions(frame[suppressed_col].to_numpy(dtype=bool), groups)
-    return [frame.index[pos] for pos in positions]
+    return _audit(determined_positions, frame, group_cols, suppressed_col, id_col=id_col,
+                  parent_col=parent_col, margin_col=margin_col, total_label=total_label)
 
 
 # ---------------------------------------------------------------------------------------------
