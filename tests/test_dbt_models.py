@@ -7,23 +7,17 @@ the models' logic shows up as a wrong number, not only as a failing dbt test.
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import sys
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
+from raw_fixture import dbt_build, insert_manifest, insert_raw, one, ts
 
 from pipelines.ingest.warehouse import connect
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[1]
-DBT_PROJECT = REPO / "dbt_project"
-DBT = Path(sys.executable).with_name("dbt")
-UTC_OFFSET_HOURS = {"MINUSCA": 1, "UNMISS": 2}  # Africa/Bangui, Africa/Juba
 SITES = {"MINUSCA": 20, "UNMISS": 20}  # configured sites per mission in the seeds
 
 # A narrative and reporter pseudonyms that must never reach intermediate or mart tables.
@@ -31,32 +25,28 @@ SECRET_NARRATIVE = "SECRET-NARRATIVE-do-not-publish"
 SECRET_REPORTER_KEY = "SECRET-REPORTER-KEY"
 
 
-def _ts(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
 PATROLS = [
     # MINUSCA, ISO week of 2025-01-06: 3 h, 20 persons (4 women): 60 person-hours, 12 women's.
     {"patrol_id": "P1", "mission": "MINUSCA", "unit_id": "CAF-FPU-1", "unit_type": "FPU",
-     "start_time": _ts("2025-01-06 08:00"), "end_time": _ts("2025-01-06 11:00"),
+     "start_time": ts("2025-01-06 08:00"), "end_time": ts("2025-01-06 11:00"),
      "site_id": "CAF-S01", "mode": "foot", "range": "short", "joint_with": "none",
      "persons": 20, "women": 4, "host_police_persons": 0, "purpose": "market_day",
      "alert_id": None},
     # MINUSCA, week of 2025-01-13: 1.5 h x 6 persons = 9 person-hours.
     {"patrol_id": "P2", "mission": "MINUSCA", "unit_id": "CAF-IPO-1", "unit_type": "IPO",
-     "start_time": _ts("2025-01-15 09:30"), "end_time": _ts("2025-01-15 11:00"),
+     "start_time": ts("2025-01-15 09:30"), "end_time": ts("2025-01-15 11:00"),
      "site_id": "CAF-S03", "mode": "vehicle", "range": "short", "joint_with": "host_police",
      "persons": 6, "women": 2, "host_police_persons": 3, "purpose": "idp_site",
      "alert_id": None},
     # MINUSCA, week of 2025-01-20: answers alert A1, from CAF-FPU-1's base (CAF-S01).
     {"patrol_id": "P3", "mission": "MINUSCA", "unit_id": "CAF-FPU-1", "unit_type": "FPU",
-     "start_time": _ts("2025-01-20 13:50"), "end_time": _ts("2025-01-20 16:50"),
+     "start_time": ts("2025-01-20 13:50"), "end_time": ts("2025-01-20 16:50"),
      "site_id": "CAF-S04", "mode": "vehicle", "range": "long", "joint_with": "none",
      "persons": 12, "women": 1, "host_police_persons": 0, "purpose": "alert_response",
      "alert_id": "A1"},
     # UNMISS reuses the id P1 (ids are numbered per mission): 12 h x 30 = 360 person-hours.
     {"patrol_id": "P1", "mission": "UNMISS", "unit_id": "SSD-FPU-1", "unit_type": "FPU",
-     "start_time": _ts("2025-01-07 06:00"), "end_time": _ts("2025-01-07 18:00"),
+     "start_time": ts("2025-01-07 06:00"), "end_time": ts("2025-01-07 18:00"),
      "site_id": "SSD-S02", "mode": "foot", "range": "long", "joint_with": "military",
      "persons": 30, "women": 6, "host_police_persons": 0, "purpose": "poc_site",
      "alert_id": None},
@@ -64,23 +54,23 @@ PATROLS = [
 
 INCIDENTS = [
     # Alert A1 received 13:40, police on site 15:05: 85 minutes.
-    {"incident_id": "I1", "mission": "MINUSCA", "occurred_at": _ts("2025-01-20 13:00"),
-     "reported_at": _ts("2025-01-20 13:30"), "site_id": "CAF-S04",
+    {"incident_id": "I1", "mission": "MINUSCA", "occurred_at": ts("2025-01-20 13:00"),
+     "reported_at": ts("2025-01-20 13:30"), "site_id": "CAF-S04",
      "category": "armed_group_attack", "victims": 3, "fatalities": 1,
      "perpetrator_type": "armed_group", "source_type": "community", "alert_id": "A1",
-     "alert_received_at": _ts("2025-01-20 13:40"),
-     "response_arrived_at": _ts("2025-01-20 15:05"), "referred_at": None, "box": "blue",
+     "alert_received_at": ts("2025-01-20 13:40"),
+     "response_arrived_at": ts("2025-01-20 15:05"), "referred_at": None, "box": "blue",
      "reporter_name_key": SECRET_REPORTER_KEY, "reporter_phone_key": SECRET_REPORTER_KEY},
-    {"incident_id": "I2", "mission": "MINUSCA", "occurred_at": _ts("2025-01-08 22:00"),
-     "reported_at": _ts("2025-01-09 08:00"), "site_id": "CAF-S02",
+    {"incident_id": "I2", "mission": "MINUSCA", "occurred_at": ts("2025-01-08 22:00"),
+     "reported_at": ts("2025-01-09 08:00"), "site_id": "CAF-S02",
      "category": "robbery_looting", "victims": 1, "fatalities": 0,
      "perpetrator_type": "criminals", "source_type": "host_police", "alert_id": None,
      "alert_received_at": None, "response_arrived_at": None,
-     "referred_at": _ts("2025-01-10 08:00"), "box": "blue",
+     "referred_at": ts("2025-01-10 08:00"), "box": "blue",
      "reporter_name_key": None, "reporter_phone_key": None},
     # UNMISS: weeks of 2025-01-06 (patrol) and 2025-01-13 (this incident).
-    {"incident_id": "I1", "mission": "UNMISS", "occurred_at": _ts("2025-01-14 03:00"),
-     "reported_at": _ts("2025-01-14 07:00"), "site_id": "SSD-S02",
+    {"incident_id": "I1", "mission": "UNMISS", "occurred_at": ts("2025-01-14 03:00"),
+     "reported_at": ts("2025-01-14 07:00"), "site_id": "SSD-S02",
      "category": "intercommunal_clash", "victims": 2, "fatalities": 0,
      "perpetrator_type": "community_members", "source_type": "un", "alert_id": None,
      "alert_received_at": None, "response_arrived_at": None, "referred_at": None,
@@ -119,11 +109,6 @@ RAW = {
     "patrols": PATROLS, "incidents": INCIDENTS, "trainings": TRAININGS,
     "strength": STRENGTH, "surveys": SURVEYS,
 }
-TIMESTAMPS = {
-    "patrols": ["start_time", "end_time"],
-    "incidents": ["occurred_at", "reported_at", "alert_received_at", "response_arrived_at",
-                  "referred_at"],
-}
 
 
 def _file_id(source: str, mission: str) -> str:
@@ -132,21 +117,7 @@ def _file_id(source: str, mission: str) -> str:
 
 def _insert_raw(con: duckdb.DuckDBPyConnection, source: str, rows: list[dict]) -> None:
     """Insert rows as ingestion would: UTC twins of local times, lineage columns."""
-    loaded_at = datetime(2025, 1, 27, 9, 0)
-    for number, row in enumerate(rows, 2):
-        full = dict(row)
-        for name in TIMESTAMPS.get(source, []):
-            local = full[name]
-            shift = timedelta(hours=UTC_OFFSET_HOURS[full["mission"]])
-            full[f"{name}_utc"] = None if local is None else local - shift
-        full.update({
-            "_file_id": _file_id(source, full["mission"]),
-            "_source_file": f"{source}/{full['mission']}.csv",
-            "_content_hash": "0" * 64, "_row_number": number, "_loaded_at": loaded_at,
-        })
-        columns = ", ".join(f'"{name}"' for name in full)
-        marks = ", ".join("?" for _ in full)
-        con.execute(f"insert into raw.{source} ({columns}) values ({marks})", list(full.values()))
+    insert_raw(con, source, rows, lambda row: _file_id(source, row["mission"]))
 
 
 def _insert_ops(con: duckdb.DuckDBPyConnection) -> None:
@@ -166,14 +137,9 @@ def _insert_ops(con: duckdb.DuckDBPyConnection) -> None:
          "superseded", 2, 2, 0, "incidents-unmiss"),
         ("strength-bad", "strength", "strength/broken.csv", None, "rejected", 0, 0, 0, None),
     ]
-    for row in manifest:
-        con.execute(
-            "insert into ops.manifest (file_id, source, file_name, content_hash, slot, status,"
-            " rows_read, rows_loaded, rows_quarantined, received_at, processed_at,"
-            " superseded_by, message, run_id)"
-            " values (?, ?, ?, 'h', ?, ?, ?, ?, ?, ?, ?, ?, null, 'run-1')",
-            [*row[:8], processed, processed, row[8]],
-        )
+    for file_id, source, name, slot, status, read, loaded, bad, superseded_by in manifest:
+        insert_manifest(con, file_id, source, slot, status, read, loaded, bad, processed,
+                        processed, superseded_by, name)
     quarantine = [
         ("patrols-minusca", "patrols", "patrols/MINUSCA.csv", 6, "mode", "allowed_values",
          "bike"),
@@ -189,17 +155,6 @@ def _insert_ops(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
-def _dbt_build(warehouse: Path, work: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "POCMON_WAREHOUSE": str(warehouse),
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    return subprocess.run(
-        [str(DBT), "build", "--project-dir", str(DBT_PROJECT), "--profiles-dir",
-         str(DBT_PROJECT), "--target-path", str(work / "target"), "--log-path",
-         str(work / "logs"), "--no-use-colors"],
-        env=env, capture_output=True, text=True, timeout=240, check=False,
-    )
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """A warehouse with the hand-made rows, after a real `dbt build`."""
@@ -211,7 +166,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
         _insert_ops(con)
         con.execute("insert into restricted.incidents_narrative values ('I1', ?, "
                     "'incidents-minusca', 2)", [SECRET_NARRATIVE])
-    result = _dbt_build(warehouse, work)
+    result = dbt_build(warehouse, work)
     return {"warehouse": warehouse, "result": result}
 
 
@@ -220,12 +175,6 @@ def db(built: dict):
     con = duckdb.connect(str(built["warehouse"]), read_only=True)
     yield con
     con.close()
-
-
-def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
-    rows = con.execute(sql, params or []).fetchall()
-    assert len(rows) == 1, rows
-    return rows[0]
 
 
 def test_dbt_build_passes(built: dict) -> None:
@@ -254,22 +203,22 @@ def test_site_weeks_panel_is_complete_and_zero_filled(db: duckdb.DuckDBPyConnect
         "select mission_id, count(*) from marts.fct_site_weeks group by mission_id"
     ).fetchall())
     assert counts == {mission: SITES[mission] * weeks[mission] for mission in weeks}
-    totals = _one(db, "select sum(patrols), sum(person_hours), sum(incidents), sum(victims),"
+    totals = one(db, "select sum(patrols), sum(person_hours), sum(incidents), sum(victims),"
                       " count(*) filter (where patrols = 0 and incidents = 0)"
                       " from marts.fct_site_weeks")
     assert totals == (4, 465.0, 3, 6, 100 - 6)
-    quiet = _one(db, "select patrols, foot_patrols, person_hours, incidents, population"
+    quiet = one(db, "select patrols, foot_patrols, person_hours, incidents, population"
                      " from marts.fct_site_weeks"
                      " where site_id = 'CAF-S01' and week_start = date '2025-01-13'")
     assert quiet == (0, 0, 0.0, 0, 110000)
-    busy = _one(db, "select patrols, foot_patrols, patrol_hours, person_hours"
+    busy = one(db, "select patrols, foot_patrols, patrol_hours, person_hours"
                     " from marts.fct_site_weeks"
                     " where site_id = 'CAF-S01' and week_start = date '2025-01-06'")
     assert busy == (1, 1, 3.0, 60.0)
 
 
 def test_alert_response_minutes_and_distance(db: duckdb.DuckDBPyConnection) -> None:
-    row = _one(db, "select incident_id, response_patrol_id, response_unit_id, response_mode,"
+    row = one(db, "select incident_id, response_patrol_id, response_unit_id, response_mode,"
                    " response_range, response_minutes, distance_km, reached_within_target"
                    " from marts.fct_alert_responses")
     assert row[:6] == ("I1", "P3", "CAF-FPU-1", "vehicle", "long", 85)
@@ -283,14 +232,14 @@ def test_alert_response_minutes_and_distance(db: duckdb.DuckDBPyConnection) -> N
 
 
 def test_incident_delays(db: duckdb.DuckDBPyConnection) -> None:
-    row = _one(db, "select reporting_delay_hours, referral_hours, response_minutes, week_start"
+    row = one(db, "select reporting_delay_hours, referral_hours, response_minutes, week_start"
                    " from marts.fct_incidents where mission_id = 'MINUSCA'"
                    " and incident_id = 'I2'")
     assert row == (10.0, 24.0, None, date(2025, 1, 6))
 
 
 def test_weighted_survey_shares(db: duckdb.DuckDBPyConnection) -> None:
-    row = _one(db, "select respondents, weight_total, feels_safe_mean, feels_safe_share,"
+    row = one(db, "select respondents, weight_total, feels_safe_mean, feels_safe_share,"
                    " would_report_share, trust_unpol_mean from marts.fct_survey_site_rounds")
     assert row == pytest.approx((3, 4.0, 4.0, 0.75, 0.5, 4.0))
 
@@ -305,11 +254,11 @@ def test_deployment_rate_is_null_on_zero_authorized(db: duckdb.DuckDBPyConnectio
 
 
 def test_training_gain(db: duckdb.DuckDBPyConnection) -> None:
-    assert _one(db, "select test_gain, duration_days from marts.fct_trainings") == (18.5, 5)
+    assert one(db, "select test_gain, duration_days from marts.fct_trainings") == (18.5, 5)
 
 
 def test_data_quality_per_file_and_rule(db: duckdb.DuckDBPyConnection) -> None:
-    row = _one(db, "select mission_id, status, rows_read, rows_loaded, rows_quarantined,"
+    row = one(db, "select mission_id, status, rows_read, rows_loaded, rows_quarantined,"
                    " broken_rules from marts.fct_data_quality"
                    " where file_id = 'patrols-minusca'")
     assert row == ("MINUSCA", "loaded", 4, 3, 1, 2)
@@ -348,11 +297,11 @@ def test_build_passes_on_an_empty_warehouse(tmp_path: Path) -> None:
     warehouse = tmp_path / "empty.duckdb"
     with connect(warehouse):
         pass
-    result = _dbt_build(warehouse, tmp_path)
+    result = dbt_build(warehouse, tmp_path)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        assert _one(con, "select count(*) from marts.fct_site_weeks") == (0,)
-        assert _one(con, "select count(*) from marts.dim_sites") == (40,)
+        assert one(con, "select count(*) from marts.fct_site_weeks") == (0,)
+        assert one(con, "select count(*) from marts.dim_sites") == (40,)
     finally:
         con.close()

@@ -80,7 +80,9 @@ received as (
         count(*) as files,
         count(*) filter (where status <> 'rejected') as files_readable,
         min(received_at) filter (where status <> 'rejected') as first_received_at,
-        sum(rows_read) as rows_read,
+        -- rows of the files in force, like rows_loaded and rows_quarantined (a superseded
+        -- file's rows were replaced by its re-submission's)
+        sum(rows_read) filter (where status = 'loaded') as rows_read,
         sum(rows_loaded) filter (where status = 'loaded') as rows_loaded,
         sum(rows_quarantined) filter (where status = 'loaded') as rows_quarantined,
         min(cast(received_at as date)) as first_received_date

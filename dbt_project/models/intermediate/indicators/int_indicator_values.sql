@@ -80,7 +80,10 @@ coverage as (
             as data_from,
         coalesce(max(periods.period_end) filter (where computed.period_type = 'week'),
                  max(periods.period_end) filter (where computed.period_type = 'month'))
-            as data_through
+            as data_through,
+        -- weekly data cover a period when they cover its weeks (a week counts in the month
+        -- of its Thursday, so June 2025's weeks run 2 to 29 June)
+        bool_or(computed.period_type = 'week') as by_week
     from computed
     inner join {{ ref('dim_periods') }} as periods
         on computed.period_type = periods.period_type
@@ -133,8 +136,13 @@ select
 
     -- flags
     -- the period runs beyond the data (a fiscal year in progress): a sum is partial
-    periods.period_start < coverage.data_from
-    or periods.period_end > coverage.data_through as is_partial_period
+    case
+        when coverage.by_week
+            then periods.first_week_start < coverage.data_from
+                or periods.last_week_end > coverage.data_through
+        else periods.period_start < coverage.data_from
+            or periods.period_end > coverage.data_through
+    end as is_partial_period
 
 from all_values
 inner join org_units

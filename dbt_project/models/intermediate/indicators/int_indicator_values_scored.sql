@@ -46,7 +46,9 @@ with_targets as (
         and computed.mission_id = yearly.mission_id
         and computed.level = yearly.level
         and computed.org_unit_id = yearly.org_unit_id
-        and computed.period_start between yearly.period_start and yearly.period_end
+        -- the fiscal year the period is reported in (a week by its Thursday: the week of
+        -- Monday 30 June 2025 is in FY2025-26), not the one holding its first day
+        and computed.fiscal_year_label = yearly.period_label
 ),
 
 with_distance as (
