@@ -76,4 +76,8 @@ def get_settings() -> Settings:
     settings = load_settings()
     # dbt's profiles.yml reads the warehouse path from this variable: one path for both.
     os.environ["POCMON_WAREHOUSE"] = str(settings.paths.warehouse)
+    # the impact models (dbt Python model, in dbt's process) fit many small matrices: threaded
+    # BLAS only contends for the cores, up to 50x slower on 2 cores under load
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
     return settings

@@ -1,0 +1,29 @@
+"""fct_impact_estimates: are civilians safer where and when police are present?
+
+One row per estimate (deterrence, response, perception), for all missions pooled and for each
+mission, with its N, 95% CI, method and a plain sentence in English and French whose strength
+follows the evidence. Computed by pipelines/impact from the marts below (a dbt Python model, so
+it rebuilds whenever they do).
+"""
+
+from pipelines.impact.estimates import MARTS, estimate_all
+from pipelines.impact.options import ImpactOptions
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    # dbt needs each ref spelled out (it reads them without running the code)
+    refs = {
+        "fct_patrols": dbt.ref("fct_patrols"),
+        "fct_incidents": dbt.ref("fct_incidents"),
+        "fct_alert_responses": dbt.ref("fct_alert_responses"),
+        "fct_site_weeks": dbt.ref("fct_site_weeks"),
+        "fct_survey_site_rounds": dbt.ref("fct_survey_site_rounds"),
+        "dim_sites": dbt.ref("dim_sites"),
+    }
+    missing = set(MARTS) - set(refs)
+    if missing:
+        raise ValueError(f"fct_impact_estimates: add dbt.ref for {sorted(missing)}")
+    options = ImpactOptions(
+        response_target_minutes=int(dbt.config.get("response_target_minutes")))
+    return estimate_all({name: relation.df() for name, relation in refs.items()}, options)

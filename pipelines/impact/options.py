@@ -1,0 +1,44 @@
+"""Settings of the impact estimators, with the reasons for their defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class ImpactOptions:
+    """How the estimators define exposure, detect programmes and report uncertainty."""
+
+    # Presence: a planned (not alert-response) patrol started at the site on one of the
+    # previous `presence_window_days` days (the day itself excluded), as the demo plants it.
+    presence_window_days: int = 3
+    # Count model of the deterrence panel: Poisson (robust to overdispersion with clustered
+    # errors) or NB2 with the dispersion estimated from the Poisson fit.
+    family: Literal["poisson", "negbin"] = "poisson"
+    # "Regular patrols begin" (not in the data, so inferred): the first "busy" week (at least
+    # `programme_min_foot_patrols` planned foot patrols at the site) such that at least
+    # `programme_min_run_weeks` of the `programme_run_weeks` weeks from it are busy.
+    programme_min_foot_patrols: int = 2
+    programme_run_weeks: int = 4
+    programme_min_run_weeks: int = 3
+    # Event study around the start, in blocks of event_bin_weeks weeks: the block just before
+    # the start is the reference; event_leads lead blocks before it and event_lags lag blocks
+    # from the start, the outermost of each open-ended (defaults: leads -8..-5 and <= -9;
+    # lags 0..3, 4..7 and >= 8).
+    event_bin_weeks: int = 4
+    event_leads: int = 2
+    event_lags: int = 2
+    # Perception: each site-round counts equally ("equal") or by its survey weight total,
+    # i.e. the population it stands for ("population").
+    survey_site_weights: Literal["equal", "population"] = "equal"
+    # fct_alert_responses.reached_within_target's threshold (dbt var), for the sentences.
+    response_target_minutes: int = 120
+    # Cluster-robust covariance (clusters are sites): "CR3", the cluster jackknife, or "CR1",
+    # the usual sandwich. CR1 undercovers when a few sites carry most of the data (the demo's
+    # sweep showed it); CR3 is conservative there.
+    vcov: Literal["CR3", "CR1"] = "CR3"
+    # Fewer clusters than this: no estimate. Fewer than `few_clusters`: a caveat.
+    min_clusters: int = 10
+    few_clusters: int = 30
+    level: float = 0.95
