@@ -506,3 +506,11 @@ def test_sweep_detects_the_planted_effects_it_has_power_for(sweep) -> None:
     for name in ("presence_rate_ratio", "minutes_per_km", "range_long_vs_short",
                  "range_overnight_vs_short", "feels_safe_share"):
         assert power[name] >= 6 / 8, name
+
+
+def test_empty_marts_give_worded_not_estimable_rows() -> None:
+    """A new warehouse (no rows yet) must not fail the weekly job's dbt build."""
+    frames = {name: frame.iloc[0:0] for name, frame in demo_marts(weeks=4, seed=3).frames.items()}
+    table = estimate_all(frames)
+    assert len(table) > 0 and table["sentence_en"].str.startswith("Could not be estimated").all()
+    assert table["estimate"].isna().all()

@@ -131,5 +131,14 @@ def programme_starts(patrols: pd.DataFrame, site_weeks: pd.DataFrame,
 
 def event_time(weeks: pd.Series, sites: pd.Series, starts: pd.DataFrame) -> pd.Series:
     """Weeks since the site's programme start (NaN where it has none)."""
-    start = sites.map(starts.set_index("site")["start_week"])
-    return (day(weeks) - start).dt.days / 7
+    return (day(weeks) - start_weeks(sites, starts)).dt.days / 7
+
+
+def start_weeks(sites: pd.Series, starts: pd.DataFrame) -> pd.Series:
+    """Each site's programme start week (NaT where it has none).
+
+    A plain dict lookup on object values: ``Series.map`` with a datetime mapper fails on an
+    empty or all-NaN (float) series of sites, as on an empty warehouse.
+    """
+    lookup = dict(zip(starts["site"], pd.to_datetime(starts["start_week"]), strict=True))
+    return pd.to_datetime(sites.astype(object).map(lookup), errors="coerce")

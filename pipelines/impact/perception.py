@@ -17,7 +17,7 @@ import pandas as pd
 
 from pipelines.impact.fitting import NotEstimable, ols_fe
 from pipelines.impact.options import ImpactOptions
-from pipelines.impact.panels import day, period_key, site_key
+from pipelines.impact.panels import day, period_key, site_key, start_weeks
 from pipelines.impact.result import Estimate, build, se_words
 from pipelines.impact.wording import Phrase
 
@@ -70,7 +70,7 @@ def site_round_panel(frames: dict[str, pd.DataFrame], starts: pd.DataFrame) -> p
     censored = set(starts.loc[starts["left_censored"], "site"])
     panel = rounds.assign(site=site_key(rounds), round=period_key(rounds, "survey_round"))
     panel = panel[~panel["site"].isin(censored)].copy()
-    start = panel["site"].map(starts.set_index("site")["start_week"])
+    start = start_weeks(panel["site"], starts)
     first, last = day(panel["first_interview"]), day(panel["last_interview"])
     span = (last - first).dt.days + 1
     after = ((last - start).dt.days + 1) / span
