@@ -189,6 +189,10 @@ def test_export_writes_tracking_tables_from_the_warehouse(demo_run: dict, tmp_pa
         "select distinct i.cpas_outcome from marts.fct_indicator_values v "
         "join marts.dim_indicators i using (indicator_code) where v.level = 'sector'")}
     assert len(english.sheetnames) == len(outcomes) + 2
+    # the weekly job published the dashboards, self-contained, one per mission and audience
+    pages = {p.name for p in (_paths()["published"] / "dashboards").iterdir()}
+    assert {"index.html", "leadership_MINUSCA.html", "planning_UNMISS.html",
+            "budget_MINUSCA.html"} <= pages
     # the weekly job published the latest fiscal year's tables too
     published = sorted(p.name for p in (_paths()["published"] / "indicators").iterdir())
     assert "MINUSCA_FY2024-25_mission_indicators.xlsx" in published

@@ -1,11 +1,12 @@
-"""Published outputs: the quarantine report, the run summary and the indicator tracking tables,
-swapped in atomically."""
+"""Published outputs: the quarantine report, the run summary, the indicator tracking tables and
+the dashboards, each swapped in atomically."""
 
 import json
 from pathlib import Path
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
+from dashboards.build import build_dashboards
 from dashboards.quarantine_report import build_quarantine_report
 from pipelines.defs.ingestion import ingestion_assets
 from pipelines.defs.resources import InboxResource, WarehouseResource
@@ -82,4 +83,23 @@ def indicator_tracking_tables(context: AssetExecutionContext, warehouse: Warehou
     return MaterializeResult(metadata={
         "fiscal_year": fiscal_year or "none", "files": len(files),
         "suppressed_values": suppressed, "folder": MetadataValue.path(str(target)),
+    })
+
+
+@asset(
+    group_name="outputs",
+    kinds={"html", "plotly"},
+    deps=[pocmon_dbt_models],
+    description="data/published/dashboards/: the leadership, planning and budget dashboards of "
+    "each mission in its language (self-contained HTML that opens offline) and index.html, "
+    "from the published marts only; swapped in atomically.",
+)
+def dashboards(context: AssetExecutionContext, warehouse: WarehouseResource,
+               inbox: InboxResource) -> MaterializeResult:
+    target = inbox.published / "dashboards"
+    with warehouse.get_connection() as con, publish_folder(target) as folder:
+        pages = build_dashboards(con, folder)
+    context.log.info(f"dashboards: {len(pages)} page(s) -> {target}")
+    return MaterializeResult(metadata={
+        "pages": len(pages), "index": MetadataValue.path(str(target / "index.html")),
     })
