@@ -7,6 +7,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -74,8 +76,35 @@ def prepare_dbt() -> None:
         raise PocmonError(f"dbt parse failed:\n{result.stdout}{result.stderr}")
 
 
-def run_weekly_job(trigger: str) -> dict:
+@contextmanager
+def exclusive_run(wait_seconds: float = 0) -> Iterator[None]:
+    """Hold the warehouse's run lock (one pocmon run at a time), or say who holds it."""
+    from pipelines.runlock import RunInProgress, run_lock
+
+    status = console.status("")
+
+    def waiting(message: str) -> None:
+        status.update(message)
+        status.start()
+
+    try:
+        with run_lock(get_settings().paths.warehouse, wait_seconds=wait_seconds,
+                      on_wait=waiting):
+            status.stop()
+            yield
+    except RunInProgress as exc:
+        raise PocmonError(str(exc)) from exc
+    finally:
+        status.stop()
+
+
+def run_weekly_job(trigger: str, wait_seconds: float = 0) -> dict:
     """Run the weekly job in this process, recorded in the Dagster instance."""
+    with exclusive_run(wait_seconds):
+        return _run_weekly_job(trigger)
+
+
+def _run_weekly_job(trigger: str) -> dict:
     get_settings()
     _dagster_home()
     prepare_dbt()
@@ -94,7 +123,21 @@ def run_weekly_job(trigger: str) -> dict:
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
     )
     return {"run_id": result.run_id, "success": result.success,
-            "seconds": time.monotonic() - started}
+            "seconds": time.monotonic() - started, "errors": _step_errors(result)}
+
+
+def _step_errors(result) -> list[str]:
+    """The failed steps and the last line of each one's error (its cause, not the wrapper)."""
+    errors = []
+    for event in result.all_events:
+        if not event.is_step_failure:
+            continue
+        error = event.step_failure_data.error
+        while error is not None and error.cause is not None:
+            error = error.cause
+        message = (error.message if error else "failed").strip().splitlines()
+        errors.append(f"{event.step_key}: {message[-1] if message else 'failed'}")
+    return errors
 
 
 def _warehouse_counts(run_id: str | None = None) -> tuple[list[tuple], int]:
@@ -150,10 +193,12 @@ def report_run(outcome: dict) -> int:
     console.print(f"Quarantine report: {report}")
     console.print(f"Outputs:           {settings.paths.published}")
     if not outcome["success"]:
+        for error in outcome.get("errors", []):
+            err.print(f"[bold red]Failed[/] {escape(error)}")
         err.print(
-            f"[bold red]The weekly job failed[/] (run {outcome['run_id']}). The messages above "
-            "say which step; `pocmon status` lists recent runs, `pocmon dev` opens the run "
-            "in the Dagster UI."
+            f"[bold red]The weekly job failed[/] (run {outcome['run_id']}). Files already "
+            "loaded and outputs already published are unchanged; fix the cause and run again. "
+            "`pocmon status` lists recent runs, `pocmon dev` opens the run in the Dagster UI."
         )
         return 1
     quarantined = sum(r[5] for r in rows)
@@ -179,16 +224,23 @@ def _fail(message: str) -> typer.Exit:
 # Commands.
 
 
+WaitOption = Annotated[float, typer.Option(
+    "--wait", min=0, metavar="SECONDS",
+    help="If another pocmon run is using the warehouse, wait up to this long for it to "
+    "finish (default: refuse at once and say which run holds it).")]
+
+
 @app.command()
-def run() -> None:
+def run(wait: WaitOption = 0) -> None:
     """Run the weekly job on whatever is in the inbox.
 
     New files are validated against their contracts, good rows loaded into DuckDB, bad rows
     quarantined; then dbt builds and tests the models and the reports are published.
+    One run at a time: a second run refuses (or waits, with --wait) while one is going.
     Exit code 0 when the job succeeded (even with quarantined rows), 1 when it failed.
     """
     try:
-        outcome = run_weekly_job("cli")
+        outcome = run_weekly_job("cli", wait_seconds=wait)
     except PocmonError as exc:
         raise _fail(str(exc)) from exc
     raise typer.Exit(report_run(outcome))
@@ -206,6 +258,7 @@ def demo(
         "keep them and add the demo files.")] = True,
     run_job: Annotated[bool, typer.Option("--run/--no-run", help="Run the weekly job after "
                                           "writing the files.")] = True,
+    wait: WaitOption = 0,
 ) -> None:
     """Write realistic synthetic inbox files for two missions, then run the weekly job.
 
@@ -213,6 +266,14 @@ def demo(
     20 sites each. A few bad rows and one unreadable file are planted so the quarantine is
     never empty; the planted effects are documented in pipelines/demo/effects.py.
     """
+    try:
+        with exclusive_run(wait):
+            _demo(weeks, seed, effect, fresh, run_job)
+    except PocmonError as exc:
+        raise _fail(str(exc)) from exc
+
+
+def _demo(weeks: int, seed: int, effect: float, fresh: bool, run_job: bool) -> None:
     from pipelines.demo.generator import generate_demo
 
     settings = get_settings()
@@ -231,13 +292,8 @@ def demo(
         f"{settings.paths.inbox}; planted {len(summary.planted_faults)} bad rows and "
         f"effects recorded in {summary.truth_path}."
     )
-    if not run_job:
-        return
-    try:
-        outcome = run_weekly_job("demo")
-    except PocmonError as exc:
-        raise _fail(str(exc)) from exc
-    raise typer.Exit(report_run(outcome))
+    if run_job:
+        raise typer.Exit(report_run(run_weekly_job("demo")))
 
 
 @app.command()

@@ -11,9 +11,11 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from raw_fixture import dbt_build, insert_manifest, insert_raw, one, ts
 
+from pipelines.ingest.restricted import seal
 from pipelines.ingest.warehouse import connect
 
 pytestmark = pytest.mark.slow
@@ -164,8 +166,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
         for source, rows in RAW.items():
             _insert_raw(con, source, rows)
         _insert_ops(con)
-        con.execute("insert into restricted.incidents_narrative values ('I1', ?, "
-                    "'incidents-minusca', 2)", [SECRET_NARRATIVE])
+        token = seal(pd.DataFrame({"incident_id": ["I1"], "narrative": [SECRET_NARRATIVE]}),
+                     b"k" * 64)
+        con.execute("insert into restricted.incidents_narrative values "
+                    "('incidents-minusca', 1, ?)", [token])
     result = dbt_build(warehouse, work)
     return {"warehouse": warehouse, "result": result}
 

@@ -240,34 +240,62 @@ def _check_key(asset: list[str], name: str):
     return AssetCheckKey(AssetKey(asset), name)
 
 
-def test_no_personal_data_or_narrative_in_clear(demo_run: dict) -> None:
-    """Names and phones nowhere in the DuckDB file; narratives only in the restricted schema."""
+def _files_under(*folders: Path) -> list[Path]:
+    return [p for folder in folders for p in folder.rglob("*") if p.is_file()]
+
+
+def test_no_personal_data_narrative_or_key_in_clear(demo_run: dict) -> None:
+    """Names, phones, narratives and the key: in no column of any schema (restricted text is
+    sealed), nowhere in the bytes of the DuckDB file, the published files or Dagster's logs
+    and run storage."""
     truth = demo_run["truth"]
     personal = truth["personal_values"]
+    key = Path(os.environ["POCMON_KEY_FILE"]).read_text(encoding="ascii").strip()
     secrets = personal["reporter_names"] + personal["reporter_phones"]
-    assert len(secrets) > 20
+    narratives = truth["narratives"]
+    assert len(secrets) > 20 and len(narratives) > 20 and len(key) >= 32
     text_columns = _query(
         "select table_schema, table_name, column_name from information_schema.columns "
-        "where data_type = 'VARCHAR' and table_schema <> 'restricted'")
+        "where data_type in ('VARCHAR', 'BLOB')")
+    assert ("restricted", "incidents_narrative", "token") in text_columns
     values: set[str] = set()
     for schema, table, column in text_columns:
-        values |= {v for (v,) in _query(
+        values |= {str(v) for (v,) in _query(
             f'select distinct "{column}" from "{schema}"."{table}" where "{column}" is not null')}
-    clear = set(secrets) | set(personal["respondent_ids"]) | set(truth["narratives"])
+    clear = set(secrets) | set(personal["respondent_ids"]) | set(narratives) | {key}
     assert values & clear == set()
-    assert not any(n[:40] in v for v in values for n in truth["narratives"][:50])
-    # the bytes of the file itself, after a checkpoint, hold no name or phone number
+    assert not any(n[:40] in v for v in values for n in narratives[:50])
+    assert not any(key in v for v in values)
+    # the bytes of the warehouse file (after a checkpoint), every published file, and the
+    # Dagster instance (run storage, event logs, compute logs)
     con = duckdb.connect(str(_paths()["warehouse"]))
     con.execute("checkpoint")
     con.close()
-    data = _paths()["warehouse"].read_bytes()
-    found = [s for s in secrets if s.encode() in data or s.encode("utf-16-le") in data]
-    assert found == []
-    # and every published file
-    for path in _paths()["published"].rglob("*"):
-        if path.is_file():
-            content = path.read_text(encoding="utf-8", errors="ignore")
-            assert not [s for s in secrets + truth["narratives"] if s in content], path
+    needles = [s.encode() for s in secrets + narratives + [key]]
+    needles += [s.encode("utf-16-le") for s in secrets]
+    dagster_home = Path(os.environ["DAGSTER_HOME"])
+    scanned = _files_under(_paths()["published"], dagster_home) + [_paths()["warehouse"]]
+    assert len(scanned) > 10
+    for path in scanned:
+        data = path.read_bytes()
+        assert [n for n in needles if n in data] == [], path
+
+
+def test_cleared_staff_can_open_the_narratives(demo_run: dict) -> None:
+    from pipelines.ingest.pseudonymise import load_or_create_key
+    from pipelines.ingest.restricted import RestrictedKeyError, open_restricted
+
+    key = load_or_create_key(Path(os.environ["POCMON_KEY_FILE"]))
+    con = duckdb.connect(str(_paths()["warehouse"]), read_only=True)
+    try:
+        opened = open_restricted(con, "incidents", "narrative", key)
+        assert set(opened["narrative"]) <= set(demo_run["truth"]["narratives"])
+        assert len(opened) == _query("select sum(rows) from restricted.incidents_narrative")[0][0]
+        assert opened["incident_id"].is_unique
+        with pytest.raises(RestrictedKeyError):
+            open_restricted(con, "incidents", "narrative", b"x" * 64)
+    finally:
+        con.close()
 
 
 def test_quarantine_report_lists_every_problem(demo_run: dict) -> None:

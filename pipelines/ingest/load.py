@@ -8,6 +8,7 @@ Rows read = rows loaded + rows quarantined, for every file.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 from collections.abc import Callable
@@ -18,12 +19,19 @@ import duckdb
 import pandas as pd
 
 from pipelines.contracts import Contract, load_contract
+from pipelines.faults import checkpoint
 from pipelines.ingest.pseudonymise import pseudonymise
 from pipelines.ingest.read import FileRejected, ReadResult, read_file
+from pipelines.ingest.restricted import seal
 from pipelines.ingest.validate import FILE_COLUMN, Issue, validate_frame
 from pipelines.reference import Reference
+from pipelines.storage_errors import storage_problem
 
 Progress = Callable[[str], None]
+
+
+class WarehouseWriteError(Exception):
+    """The warehouse could not be written (full disk, read-only); nothing was changed."""
 
 
 @dataclass
@@ -313,10 +321,19 @@ def ingest_source(con: duckdb.DuckDBPyConnection, source: str, inbox: Path,
             report.files.append(outcome)
             if number % 25 == 0 or number == len(candidates):
                 say(f"{source}: loaded {number}/{len(candidates)} new file(s)")
+        checkpoint(f"ingest:{source}")  # fault tests kill the job here, before the commit
         con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+    except BaseException as exc:
+        with contextlib.suppress(duckdb.Error):  # a failed commit has already rolled back
+            con.execute("rollback")
+        problem = storage_problem(exc)
+        if problem is None:
+            raise
+        raise WarehouseWriteError(
+            f"cannot write the warehouse: {problem}. Nothing from the {len(candidates)} new "
+            f"{source} file(s) was loaded (the transaction was rolled back) and what was "
+            "loaded before is unchanged; free space or fix the permissions and run again."
+        ) from exc
     return report
 
 
@@ -355,10 +372,11 @@ def _load_candidate(con: duckdb.DuckDBPyConnection, contract: Contract, candidat
         good = good[good["__row_number"].isin(raw["_row_number"])]
     _insert(con, f"raw.{source}", raw)
     for spec in contract.restricted_columns:
-        restricted = good[[*contract.key, spec.name]].copy()
-        restricted["_file_id"] = candidate.file_id
-        restricted["_row_number"] = good["__row_number"].astype("int32")
-        _insert(con, f"restricted.{source}_{spec.name}", restricted[restricted[spec.name].notna()])
+        text = good.loc[good[spec.name].notna(), [*contract.key, spec.name]]
+        text.insert(len(contract.key), "_row_number", good["__row_number"])
+        if not text.empty:
+            con.execute(f"insert into restricted.{source}_{spec.name} values (?, ?, ?)",
+                        [candidate.file_id, len(text), seal(text, key)])
     _insert(con, "ops.quarantine", _quarantine_frame(candidate, source, issues, now))
     quarantined = len({i.row_number for i in issues})
     notes = list(read.notes)

@@ -1,7 +1,8 @@
 """The DuckDB warehouse: schemas and tables that ingestion writes and dbt reads.
 
 Schemas: ``raw`` (one table per source, good rows with lineage), ``restricted`` (free-text
-narratives, never read by dbt), ``ops`` (the file manifest and the quarantine).
+narratives, sealed per file: ``pipelines/ingest/restricted.py``; never read by dbt), ``ops``
+(the file manifest and the quarantine).
 """
 
 from __future__ import annotations
@@ -59,10 +60,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         columns = ", ".join(f'"{n}" {t}' for n, t in contract.raw_table_columns().items())
         con.execute(f"create table if not exists raw.{source} ({columns})")
         for spec in contract.restricted_columns:
-            keys = ", ".join(f'"{k}" varchar' for k in contract.key)
             con.execute(
                 f"create table if not exists restricted.{source}_{spec.name} "
-                f"({keys}, {spec.name} varchar, _file_id varchar, _row_number integer)"
+                "(_file_id varchar primary key, rows integer not null, token blob not null)"
             )
 
 

@@ -1,0 +1,71 @@
+"""Restricted free text (incident narratives), sealed before it is stored.
+
+A file's restricted column is kept as one encrypted, authenticated token per file
+(``restricted.<source>_<column>``: ``_file_id``, ``rows``, ``token``), so that neither the
+DuckDB file nor a copy of it holds a narrative in clear. The token is Fernet (AES-128-CBC with
+HMAC-SHA256, from ``cryptography``) under a key derived with HKDF from the pseudonymisation
+key: one secret to keep, two keys that cannot stand in for each other. Cleared staff read the
+text back with ``open_restricted`` (``pocmon restricted``); dbt never reads it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from functools import lru_cache
+
+import duckdb
+import pandas as pd
+
+_INFO = b"pocmon restricted text v1"
+
+
+class RestrictedKeyError(Exception):
+    """The key cannot open a sealed token (another key, or a damaged token)."""
+
+
+@lru_cache(maxsize=4)
+def _fernet(key: bytes):
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(key)
+    return Fernet(base64.urlsafe_b64encode(derived))
+
+
+def seal(records: pd.DataFrame, key: bytes) -> bytes:
+    """One token holding every row of ``records`` (columns kept, values as text)."""
+    payload = {
+        "columns": list(records.columns),
+        "rows": [[None if pd.isna(v) else str(v) for v in row]
+                 for row in records.itertuples(index=False)],
+    }
+    return _fernet(key).encrypt(json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+
+
+def unseal(token: bytes, key: bytes) -> pd.DataFrame:
+    """The rows sealed in ``token``."""
+    from cryptography.fernet import InvalidToken
+
+    try:
+        payload = json.loads(_fernet(key).decrypt(bytes(token)))
+    except InvalidToken as exc:
+        raise RestrictedKeyError(
+            "the restricted text cannot be opened with this key (it was sealed with another "
+            "pseudonymisation key, or it is damaged)"
+        ) from exc
+    return pd.DataFrame(payload["rows"], columns=payload["columns"])
+
+
+def open_restricted(con: duckdb.DuckDBPyConnection, source: str, column: str, key: bytes
+                    ) -> pd.DataFrame:
+    """Every current row of a restricted column, in clear, with its file id: cleared staff only."""
+    frames = []
+    for file_id, token in con.execute(
+        f"select _file_id, token from restricted.{source}_{column} order by _file_id"
+    ).fetchall():
+        frame = unseal(token, key)
+        frame.insert(0, "_file_id", file_id)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -1,0 +1,98 @@
+"""One weekly job at a time: an exclusive lock on a file beside the warehouse.
+
+The lock is an ``flock`` on ``.pocmon-run.lock``: the operating system releases it when the
+holding process ends, even on ``kill -9``, so a crashed run never leaves a stale lock. The file
+itself says who holds it (pid, command, start time) so that a second run can say so plainly.
+Locking is re-entrant within a process: the CLI takes it, and the job it starts in the same
+process does not wait for itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+LOCK_NAME = ".pocmon-run.lock"
+_held: dict[Path, int] = {}  # lock path -> depth, for this process
+
+
+class RunInProgress(Exception):
+    """Another pocmon run holds the warehouse; the message says which and what to do."""
+
+
+def lock_path(warehouse: Path) -> Path:
+    return warehouse.parent / LOCK_NAME
+
+
+def _holder(handle: IO[str]) -> str:
+    handle.seek(0)
+    try:
+        info = json.loads(handle.read() or "{}")
+    except json.JSONDecodeError:
+        info = {}
+    if not info:
+        return "another pocmon process"
+    return (f"pid {info.get('pid')}, `{info.get('command', 'pocmon')}`, started "
+            f"{info.get('started', '?')} UTC")
+
+
+def _try_lock(handle: IO[str]) -> bool:
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+@contextmanager
+def run_lock(warehouse: Path, *, wait_seconds: float = 0,
+             on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Hold the run lock of ``warehouse``; wait up to ``wait_seconds`` for it, then refuse."""
+    path = lock_path(warehouse).resolve()
+    if path in _held:
+        _held[path] += 1
+        try:
+            yield
+        finally:
+            _held[path] -= 1
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+", encoding="utf-8") as handle:
+        deadline = time.monotonic() + max(wait_seconds, 0)
+        while not _try_lock(handle):
+            holder = _holder(handle)
+            if time.monotonic() >= deadline:
+                hint = ("wait for it to finish, or pass --wait SECONDS to queue behind it"
+                        if wait_seconds <= 0 else f"gave up after waiting {wait_seconds:g} s")
+                raise RunInProgress(
+                    f"another pocmon run is using the warehouse {warehouse} ({holder}); "
+                    f"{hint}. Nothing was changed."
+                )
+            if on_wait:
+                on_wait(f"Waiting for the run in progress ({holder})...")
+            time.sleep(0.5)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps({
+            "pid": os.getpid(),
+            "command": " ".join(["pocmon", *sys.argv[1:]])[:200],
+            "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        }))
+        handle.flush()
+        _held[path] = 1
+        try:
+            yield
+        finally:
+            del _held[path]
+            handle.seek(0)
+            handle.truncate()
+            handle.flush()
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
