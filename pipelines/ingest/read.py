@@ -400,11 +400,13 @@ def read_file(path: Path, contract: Contract, display: str | None = None, *,
         notes.append(f"header on row {header.index + 1}; {skipped} row(s) above it skipped")
     width = len(header.cells)
     last = len(table.rows)  # the last row with content: a short one there means a cut file
-    while last > header.index + 1 and not any(c.strip() for c in table.rows[last - 1]):
+    while (last > header.index + 1 and last not in table.broken
+           and not any(c.strip() for c in table.rows[last - 1])):
         last -= 1
     problems: list[RowProblem] = []
     records: list[list[str | None]] = []
     index: list[int] = []
+    short: list[int] = []
     for row_number in range(header.index + 2, len(table.rows) + 1):
         row = table.rows[row_number - 1]
         if row_number in table.broken:
@@ -417,10 +419,14 @@ def read_file(path: Path, contract: Contract, display: str | None = None, *,
         extra = any(cell.strip() for cell in row[width:])
         if len(row) < width or extra:
             problems.append(RowProblem(row_number, "field_count", _field_count_message(
-                len(row), width, header.index + 1, table.delimiter, row_number == last)))
+                len(row), width, header.index + 1, table.delimiter)))
+            if len(row) < width:
+                short.append(row_number)
             continue
         records.append([cell.strip() or None for cell in row[:width]])
         index.append(row_number)
+    if short == [last]:  # only the last row is short: the file was probably cut
+        problems[-1].message += "; it is the file's last row: the file may be cut short"
     frame = pd.DataFrame(records, columns=range(width), index=pd.Index(index, name="row_number"))
     keep = [i for i, name in enumerate(header.mapped) if name is not None]
     frame = frame[keep].set_axis([header.mapped[i] for i in keep], axis=1).astype(object)
@@ -431,10 +437,7 @@ def read_file(path: Path, contract: Contract, display: str | None = None, *,
     return ReadResult(frame, len(records) + len(problems), problems, header.ignored, notes)
 
 
-def _field_count_message(fields: int, width: int, header_row: int, delimiter: str | None,
-                         last_row: bool) -> str:
+def _field_count_message(fields: int, width: int, header_row: int,
+                         delimiter: str | None) -> str:
     separated = f", separated by {delimiter!r}" if delimiter else ""
-    message = f"row has {fields} field(s) but the header (row {header_row}) has {width}{separated}"
-    if last_row and fields < width:
-        message += "; it is the file's last row: the file may be cut short"
-    return message
+    return f"row has {fields} field(s) but the header (row {header_row}) has {width}{separated}"
