@@ -25,8 +25,9 @@ class Reference:
 
     def day_first_missions(self) -> set[str]:
         """Missions whose files may write dates day first (dd/mm/yyyy): ``date_format``."""
-        formats = self.missions.get("date_format", pd.Series(dtype=str))
-        return set(self.missions.loc[formats == "day_first", "mission_id"])
+        if "date_format" not in self.missions:
+            return set()
+        return set(self.missions.loc[self.missions["date_format"] == "day_first", "mission_id"])
 
     def ids(self, table: str) -> set[str]:
         """The known ids of one reference table (missions, sectors, sites or units)."""

@@ -92,7 +92,12 @@ def make_dotdot_name(path: Path, outside: Path) -> None:
     write_csv(path, [GOOD_ROWS["patrols"] | {"patrol_id": SECRET}])
 
 
+def make_dangling_link(path: Path, outside: Path) -> None:
+    path.symlink_to(path.with_name("deleted.csv"))
+
+
 GENERATORS = {
+    "patrols/dangling_link.csv": make_dangling_link,
     "patrols/huge_100mb.csv": lambda path, outside: make_huge_csv(path),
     "strength/zip_bomb.xlsx": lambda path, outside: make_zip_bomb(path),
     "patrols/escape_link.csv": make_escape_link,

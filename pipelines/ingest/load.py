@@ -268,10 +268,10 @@ def _record(con: duckdb.DuckDBPyConnection, candidate: _Candidate, source: str,
 # ---------------------------------------------------------------------------------------------
 
 
-def _refused_digest(name: str, path: Path) -> str:
-    """Stands in for the content hash of a file refused unread: its name and where it leads."""
+def _refused_digest(name: str, path: Path, why: str) -> str:
+    """Stands in for the content hash of a file refused unread: its name, link and reason."""
     target = str(path.readlink()) if path.is_symlink() else ""
-    return hashlib.sha256(f"refused unread\0{name}\0{target}".encode()).hexdigest()
+    return hashlib.sha256(f"refused unread\0{name}\0{target}\0{why}".encode()).hexdigest()
 
 
 def read_candidates(paths: list[Path], inbox: Path, contract: Contract,
@@ -279,15 +279,26 @@ def read_candidates(paths: list[Path], inbox: Path, contract: Contract,
                     ) -> tuple[list[_Candidate], list[FileOutcome]]:
     """Hash and read the files not seen before; identical content is skipped.
 
-    A path leading out of the inbox is refused (rule ``unsafe_path``) before it is opened;
-    a file beyond ``max_file_mb`` is hashed (streamed) but never parsed.
+    A path leading out of the inbox is refused (rule ``unsafe_path``) before it is opened,
+    a file that cannot be opened is rejected, and a file beyond ``max_file_mb`` is hashed
+    (streamed) but never parsed.
     """
     candidates: list[_Candidate] = []
     unchanged: list[FileOutcome] = []
     for path in paths:
         name = path.relative_to(inbox).as_posix() if path.is_relative_to(inbox) else path.name
-        refusal = unsafe_path(path, inbox)
-        digest = _refused_digest(name, path) if refusal else content_hash(path)
+        refusal: tuple[str, str] | None = None
+        unsafe = unsafe_path(path, inbox)
+        if unsafe:
+            refusal = ("unsafe_path", f"{name}: refused and not read: {unsafe}")
+        else:
+            try:
+                digest = content_hash(path)
+            except OSError as exc:  # gone since listed, a dangling link, no permission
+                refusal = ("unreadable_file",
+                           f"{name}: the file cannot be opened ({exc.strerror or exc})")
+        if refusal:
+            digest = _refused_digest(name, path, refusal[1])
         file_id = f"{contract.source}-{digest[:16]}"
         if digest in known_hashes:
             unchanged.append(FileOutcome(name, file_id, "unchanged",
@@ -296,7 +307,7 @@ def read_candidates(paths: list[Path], inbox: Path, contract: Contract,
         known_hashes.add(digest)
         candidate = _Candidate(path, name, digest, file_id)
         if refusal:
-            candidate.reject(f"{name}: refused and not read: {refusal}", "unsafe_path")
+            candidate.reject(refusal[1], refusal[0])
             candidates.append(candidate)
             continue
         try:
