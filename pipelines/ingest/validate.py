@@ -106,13 +106,16 @@ def coerce(frame: pd.DataFrame, contract: Contract, reference: Reference) -> pd.
     """
     out = pd.DataFrame(index=frame.index)
     mission_spec = contract.columns[contract.mission_column]
-    missions = _normalised_values(frame[contract.mission_column].astype(object), mission_spec,
+    mission_text = frame[contract.mission_column].astype(object)
+    missions = _normalised_values(mission_text.where(mission_text.notna(), None), mission_spec,
                                   reference.ids("missions"))
     day_first = missions.isin(reference.day_first_missions())
     for name, spec in contract.columns.items():
         text = frame[name].astype(object).where(frame[name].notna(), None)
         out[f"{name}__text"] = text
-        if spec.type == "string":
+        if name == contract.mission_column:
+            typed = missions
+        elif spec.type == "string":
             ids = reference.ids(spec.reference) if spec.reference else None
             typed = _normalised_values(text, spec, ids) if not spec.personal else text
         elif spec.type in ("integer", "number"):
@@ -187,7 +190,7 @@ def _rule_expectations(rule: RuleSpec) -> list:
 def _free_text(spec: ColumnSpec) -> bool:
     """Text kept as written: ids and labels (coded columns already refuse unknown text).
 
-    Personal and restricted text never leaves ingestion in clear, so it is not checked.
+    Personal text is pseudonymised and restricted text is never published: neither is checked.
     """
     return (spec.type == "string" and not (spec.allowed or spec.reference)
             and not (spec.personal or spec.restricted))
