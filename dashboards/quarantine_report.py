@@ -1,7 +1,9 @@
 """The quarantine report: every rejected file and quarantined row, with what to fix.
 
 Written for the planning officer as CSV (to sort and filter) and as one plain HTML page that
-opens offline. Values from input files are HTML-escaped; personal values were never kept.
+opens offline. Values from input files are HTML-escaped in the page and neutralised in the CSV
+(text a spreadsheet would run as a formula gets a leading apostrophe, as in every export);
+personal values were never kept.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+
+from pipelines.indicators.export_writer import neutralise
 
 QUARANTINE_SQL = """
 select q.source, q.source_file as file, q.row_number as "row", q.column_name as "column",
@@ -52,7 +56,11 @@ def build_quarantine_report(con: duckdb.DuckDBPyConnection, folder: Path) -> dic
     issues = con.execute(QUARANTINE_SQL).df()
     files = con.execute(FILES_SQL).df()
     folder.mkdir(parents=True, exist_ok=True)
-    issues.to_csv(folder / "quarantine_report.csv", index=False)
+    published = issues.copy()
+    for column in published.columns:
+        if published[column].dtype == object or pd.api.types.is_string_dtype(published[column]):
+            published[column] = published[column].map(neutralise, na_action="ignore")
+    published.to_csv(folder / "quarantine_report.csv", index=False)
     rejected = issues[issues["file_status"] == "rejected"]
     rows = issues[issues["file_status"] == "loaded"]
     n_rows = rows[["file", "row"]].drop_duplicates().shape[0]

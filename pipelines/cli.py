@@ -319,7 +319,8 @@ def validate(
     reference = load_reference()
     failed = 0
     for path in files:
-        result = dry_run(path, reference, source)
+        result = dry_run(path, reference, source,
+                         max_file_mb=get_settings().inbox.max_file_mb)
         if result.rejection:
             failed += 1
             console.print(f"[red]REJECTED[/] {result.rejection}")

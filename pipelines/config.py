@@ -34,7 +34,7 @@ class SensorSettings(BaseModel):
 
 class InboxSettings(BaseModel):
     extensions: list[str] = Field(default_factory=lambda: [".csv", ".xlsx"])
-    max_file_mb: int = 200
+    max_file_mb: float = 50
 
 
 class Settings(BaseModel):

@@ -47,6 +47,7 @@ class ColumnSpec(BaseModel):
     max: float | None = None
     reference: Literal["missions", "sectors", "sites", "units"] | None = None
     local_time: bool = False
+    allow_future: bool = False  # dates and times: a value after the run's date is allowed
     personal: bool = False
     phone: bool = False
     restricted: bool = False

@@ -37,6 +37,7 @@ class InboxResource(ConfigurableResource):
     key_file: str
     published_dir: str
     extensions: list[str]
+    max_file_mb: float
 
     @property
     def inbox(self) -> Path:
@@ -72,6 +73,7 @@ def build_resources() -> dict[str, object]:
             key_file=str(settings.paths.key_file),
             published_dir=str(settings.paths.published),
             extensions=settings.inbox.extensions,
+            max_file_mb=settings.inbox.max_file_mb,
         ),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=_dbt_executable()),
     }

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.config import SOURCES
 from pipelines.contracts import Contract, load_contract
-from pipelines.ingest.read import FileRejected, read_file
+from pipelines.ingest.read import DEFAULT_MAX_FILE_MB, FileRejected, read_file
 from pipelines.ingest.validate import FILE_COLUMN, Issue, validate_frame
 from pipelines.reference import Reference
 
@@ -31,35 +32,37 @@ class DryRunResult:
         return self.rejection is None and not self.issues
 
 
-def guess_source(path: Path) -> str | None:
+def guess_source(path: Path, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> str | None:
     """The source a file belongs to: its folder name, else the contract its header fits."""
     for part in reversed(path.resolve().parts[:-1]):
         if part in SOURCES:
             return part
     for source in SOURCES:
         try:
-            read_file(path, load_contract(source))
+            read_file(path, load_contract(source), max_file_mb=max_file_mb)
         except FileRejected:
             continue
         return source
     return None
 
 
-def dry_run(path: Path, reference: Reference, source: str | None = None) -> DryRunResult:
+def dry_run(path: Path, reference: Reference, source: str | None = None, *,
+            max_file_mb: float = DEFAULT_MAX_FILE_MB,
+            as_of: dt.date | None = None) -> DryRunResult:
     """Read and validate one file as ingestion would; nothing is written anywhere."""
-    source = source or guess_source(path)
+    source = source or guess_source(path, max_file_mb)
     if source is None:
         return DryRunResult(path, None, rejection=(
             f"{path.name}: cannot tell which source this file is: put it under "
             f"inbox/<source>/ (one of {', '.join(SOURCES)}) or fix its header"))
     contract: Contract = load_contract(source)
     try:
-        read = read_file(path, contract, display=path.name)
+        read = read_file(path, contract, display=path.name, max_file_mb=max_file_mb)
     except FileRejected as exc:
         return DryRunResult(path, source, rejection=str(exc))
     frame = read.frame.reset_index().rename(columns={"row_number": "__row_number"})
     frame[FILE_COLUMN] = path.name
-    _, issues = validate_frame(frame, contract, reference)
+    _, issues = validate_frame(frame, contract, reference, as_of)
     issues += [Issue(path.name, p.row_number, None, p.rule, p.value, p.message)
                for p in read.problems]
     return DryRunResult(path, source, read.rows_read, sorted(

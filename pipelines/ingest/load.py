@@ -4,6 +4,10 @@ For each new file (new content hash): read, validate, pseudonymise, then in one 
 per source: supersede an earlier file of the same slot or name, insert good rows with lineage,
 insert every bad row's issues into the quarantine, and record the file in the manifest.
 Rows read = rows loaded + rows quarantined, for every file.
+
+A bad file never stops its source: a path out of the inbox (a symbolic link, a name holding
+``..``) is refused without being read, a file that cannot be read is rejected whole, and
+a file whose validation fails unexpectedly is rejected on its own while the others load.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import pandas as pd
 from pipelines.contracts import Contract, load_contract
 from pipelines.faults import checkpoint
 from pipelines.ingest.pseudonymise import pseudonymise
-from pipelines.ingest.read import FileRejected, ReadResult, read_file
+from pipelines.ingest.read import DEFAULT_MAX_FILE_MB, FileRejected, ReadResult, read_file
 from pipelines.ingest.restricted import seal
 from pipelines.ingest.validate import FILE_COLUMN, Issue, validate_frame
 from pipelines.reference import Reference
@@ -71,18 +75,38 @@ def content_hash(path: Path) -> str:
 
 
 def discover(inbox: Path, source: str, extensions: list[str]) -> list[Path]:
-    """The source's inbox files, oldest first (then by name); hidden and lock files skipped."""
+    """The source's inbox files, oldest first (then by name); hidden and lock files skipped.
+
+    Symbolic links are listed too (``read_candidates`` refuses those leading out of the
+    inbox); linked folders are not entered.
+    """
     folder = inbox / source
     if not folder.is_dir():
         return []
     files = [
         p
         for p in folder.rglob("*")
-        if p.is_file()
+        if (p.is_file() or p.is_symlink())
         and not p.name.startswith((".", "~$"))
         and p.suffix.lower() in extensions
     ]
-    return sorted(files, key=lambda p: (p.stat().st_mtime, p.as_posix()))
+    return sorted(files, key=lambda p: (p.lstat().st_mtime, p.as_posix()))
+
+
+def unsafe_path(path: Path, inbox: Path) -> str | None:
+    """Why a path must not be read: its name climbs out of the inbox, or it leads out of it."""
+    try:
+        relative = path.relative_to(inbox)
+    except ValueError:
+        return "it is not inside the inbox"
+    segments = [s for part in relative.parts for s in part.replace("\\", "/").split("/")]
+    if ".." in segments:
+        return "its path holds '..', which leads out of the inbox"
+    if any(ord(char) < 32 for char in str(relative)):
+        return "its name holds a control character"
+    if not path.resolve().is_relative_to(inbox.resolve()):
+        return "it is a symbolic link leading out of the inbox"
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -96,6 +120,10 @@ class _Candidate:
     file_id: str
     read: ReadResult | None = None
     rejection: str | None = None
+    rejection_rule: str = "unreadable_file"
+
+    def reject(self, message: str, rule: str = "unreadable_file") -> None:
+        self.read, self.rejection, self.rejection_rule = None, message, rule
 
 
 def _slot(contract: Contract, typed: pd.DataFrame) -> str | None:
@@ -239,7 +267,7 @@ def _record(con: duckdb.DuckDBPyConnection, candidate: _Candidate, source: str,
         [
             candidate.file_id, source, candidate.name, candidate.digest, slot, outcome.status,
             outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined,
-            dt.datetime.fromtimestamp(candidate.path.stat().st_mtime, dt.UTC).replace(tzinfo=None),
+            dt.datetime.fromtimestamp(candidate.path.lstat().st_mtime, dt.UTC).replace(tzinfo=None),
             now, outcome.message or None, run_id,
         ],
     )
@@ -248,14 +276,37 @@ def _record(con: duckdb.DuckDBPyConnection, candidate: _Candidate, source: str,
 # ---------------------------------------------------------------------------------------------
 
 
+def _refused_digest(name: str, path: Path, why: str) -> str:
+    """Stands in for the content hash of a file refused unread: its name, link and reason."""
+    target = str(path.readlink()) if path.is_symlink() else ""
+    return hashlib.sha256(f"refused unread\0{name}\0{target}\0{why}".encode()).hexdigest()
+
+
 def read_candidates(paths: list[Path], inbox: Path, contract: Contract,
-                    known_hashes: set[str]) -> tuple[list[_Candidate], list[FileOutcome]]:
-    """Hash and read the files not seen before; identical content is skipped."""
+                    known_hashes: set[str], *, max_file_mb: float = DEFAULT_MAX_FILE_MB
+                    ) -> tuple[list[_Candidate], list[FileOutcome]]:
+    """Hash and read the files not seen before; identical content is skipped.
+
+    A path leading out of the inbox is refused (rule ``unsafe_path``) before it is opened,
+    a file that cannot be opened is rejected, and a file beyond ``max_file_mb`` is hashed
+    (streamed) but never parsed.
+    """
     candidates: list[_Candidate] = []
     unchanged: list[FileOutcome] = []
     for path in paths:
         name = path.relative_to(inbox).as_posix() if path.is_relative_to(inbox) else path.name
-        digest = content_hash(path)
+        refusal: tuple[str, str] | None = None
+        unsafe = unsafe_path(path, inbox)
+        if unsafe:
+            refusal = ("unsafe_path", f"{name}: refused and not read: {unsafe}")
+        else:
+            try:
+                digest = content_hash(path)
+            except OSError as exc:  # gone since listed, a dangling link, no permission
+                refusal = ("unreadable_file",
+                           f"{name}: the file cannot be opened ({exc.strerror or exc})")
+        if refusal:
+            digest = _refused_digest(name, path, refusal[1])
         file_id = f"{contract.source}-{digest[:16]}"
         if digest in known_hashes:
             unchanged.append(FileOutcome(name, file_id, "unchanged",
@@ -263,35 +314,70 @@ def read_candidates(paths: list[Path], inbox: Path, contract: Contract,
             continue
         known_hashes.add(digest)
         candidate = _Candidate(path, name, digest, file_id)
+        if refusal:
+            candidate.reject(refusal[1], refusal[0])
+            candidates.append(candidate)
+            continue
         try:
-            candidate.read = read_file(path, contract, display=name)
+            candidate.read = read_file(path, contract, display=name, max_file_mb=max_file_mb)
         except FileRejected as exc:
-            candidate.rejection = str(exc)
+            candidate.reject(str(exc), exc.rule)
+        except Exception as exc:  # a damaged file must never stop its source
+            candidate.reject(f"{name}: the file cannot be read ({type(exc).__name__}: {exc})")
         candidates.append(candidate)
     return candidates, unchanged
 
 
-def validate_candidates(candidates: list[_Candidate], contract: Contract,
-                        reference: Reference) -> tuple[pd.DataFrame, list[Issue]]:
-    """One great-expectations run over the rows of every readable file of a source."""
+def _batch(candidates: list[_Candidate]) -> pd.DataFrame:
     frames = []
     for candidate in candidates:
-        if candidate.read is None:
-            continue
-        frame = candidate.read.frame.reset_index()
+        frame = candidate.read.frame.reset_index()  # type: ignore[union-attr]
         frame = frame.rename(columns={"row_number": "__row_number"})
         frame[FILE_COLUMN] = candidate.file_id
         frames.append(frame)
-    if not frames:
+    return pd.concat(frames, ignore_index=True)
+
+
+def validate_candidates(candidates: list[_Candidate], contract: Contract,
+                        reference: Reference, as_of: dt.date | None = None
+                        ) -> tuple[pd.DataFrame, list[Issue]]:
+    """One great-expectations run over the rows of every readable file of a source.
+
+    Should that run fail, each file is validated on its own and a file that still fails is
+    rejected whole: one bad file never stops the others.
+    """
+    readable = [c for c in candidates if c.read is not None]
+    if not readable:
         return pd.DataFrame(), []
-    batch = pd.concat(frames, ignore_index=True)
-    return validate_frame(batch, contract, reference)
+    try:
+        return validate_frame(_batch(readable), contract, reference, as_of)
+    except Exception:  # one of the files breaks validation: find it, below
+        pass
+    typed_frames, issues = [], []
+    for candidate in readable:
+        try:
+            typed, found = validate_frame(_batch([candidate]), contract, reference, as_of)
+        except Exception as exc:
+            candidate.reject(f"{candidate.name}: the file cannot be validated "
+                             f"({type(exc).__name__}: {exc}); please report it with the file")
+            continue
+        typed_frames.append(typed)
+        issues += found
+    if not typed_frames:
+        return pd.DataFrame(), []
+    return pd.concat(typed_frames, ignore_index=True), issues
 
 
 def ingest_source(con: duckdb.DuckDBPyConnection, source: str, inbox: Path,
                   reference: Reference, key: bytes, *, extensions: list[str],
-                  run_id: str | None = None, progress: Progress | None = None) -> SourceReport:
-    """Ingest every new file of one source, in one transaction."""
+                  run_id: str | None = None, progress: Progress | None = None,
+                  max_file_mb: float = DEFAULT_MAX_FILE_MB,
+                  as_of: dt.date | None = None) -> SourceReport:
+    """Ingest every new file of one source, in one transaction.
+
+    ``max_file_mb`` is ``inbox.max_file_mb`` of the settings; ``as_of`` the run's date for
+    the ``not_in_future`` rule (default today, UTC).
+    """
     contract = load_contract(source)
     report = SourceReport(source)
     say = progress or (lambda _message: None)
@@ -302,12 +388,13 @@ def ingest_source(con: duckdb.DuckDBPyConnection, source: str, inbox: Path,
             "select content_hash from ops.manifest where source = ?", [source]
         ).fetchall()
     }
-    candidates, report.files = read_candidates(paths, inbox, contract, known)
+    candidates, report.files = read_candidates(paths, inbox, contract, known,
+                                               max_file_mb=max_file_mb)
     if not candidates:
         say(f"{source}: {len(paths)} file(s), nothing new")
         return report
     say(f"{source}: validating {len(candidates)} new file(s) against the contract")
-    typed, issues = validate_candidates(candidates, contract, reference)
+    typed, issues = validate_candidates(candidates, contract, reference, as_of)
     issues_by_file: dict[str, list[Issue]] = {}
     for issue in issues:
         issues_by_file.setdefault(issue.file_id, []).append(issue)
@@ -342,7 +429,7 @@ def _load_candidate(con: duckdb.DuckDBPyConnection, contract: Contract, candidat
                     run_id: str | None, now: dt.datetime) -> FileOutcome:
     source = contract.source
     if candidate.read is None:
-        issue = Issue(candidate.file_id, None, None, "unreadable_file", None,
+        issue = Issue(candidate.file_id, None, None, candidate.rejection_rule, None,
                       (candidate.rejection or "").split(": ", 1)[-1])
         outcome = FileOutcome(candidate.name, candidate.file_id, "rejected", 0, 0, 0,
                               message=candidate.rejection or "")

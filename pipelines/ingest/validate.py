@@ -1,11 +1,13 @@
 """Validate text rows against a contract with great-expectations, row by row.
 
 The suite is generated from the contract (types, required, allowed values, ranges, references,
-keys, cross-field rules). Each failing cell becomes an ``Issue`` naming row, column and rule.
+keys, no formula-like text, no future dates, cross-field rules). Each failing cell becomes an
+``Issue`` naming row, column and rule.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import re
@@ -21,9 +23,22 @@ from pipelines.reference import Reference
 
 FILE_COLUMN = "__file_id"
 REDACTED = "<redacted: personal or restricted data>"
+DAY_FIRST = "__day_first"
 TRUE_WORDS = {"yes", "y", "true", "1", "oui", "o", "vrai"}
 FALSE_WORDS = {"no", "n", "false", "0", "non", "faux"}
 DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
+# Text a spreadsheet would run as a formula (CSV injection, OWASP); read.py strips the cells.
+FORMULA_START = r"^[=+\-@\t\r]"
+# A date or time is in the future when it falls after the run's date plus this tolerance.
+FUTURE_TOLERANCE = dt.timedelta(days=1)
+DATE_KINDS = ("timestamp", "date", "month")
+# dd/mm/yyyy [hh:mm[:ss]] (also with - or . between, and 8h30): read only for day-first missions
+DAY_FIRST_DATE = (r"^(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4})"
+                  r"(?:[ T]+(?P<H>\d{1,2})[:hH](?P<M>\d{2})(?::(?P<S>\d{2}))?)?$")
+TIME_ZONE = re.compile(r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
+EXCEL_SERIAL = re.compile(r"\d{5}(?:\.\d+)?")
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+EXCEL_ERRORS = {"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!"}
 
 
 @dataclass(frozen=True)
@@ -83,6 +98,24 @@ def _to_timestamp(text: pd.Series, fmt: str = "ISO8601") -> pd.Series:
     return pd.to_datetime(text, format=fmt, errors="coerce")
 
 
+def _to_local_timestamp(text: pd.Series, day_first: pd.Series) -> pd.Series:
+    """ISO dates and times; dd/mm/yyyy too on rows whose mission writes day first.
+
+    A value with a time zone is not parsed (times are the mission's local time), and a
+    dd/mm/yyyy value of another mission is never guessed: both fail the ``type`` rule.
+    """
+    zoned = text.str.contains(TIME_ZONE, na=False)
+    typed = _to_timestamp(text.where(~zoned))
+    retry = typed.isna() & text.notna() & ~zoned & day_first
+    if retry.any():
+        parts = text[retry].str.strip().str.extract(DAY_FIRST_DATE)
+        iso = (parts["y"] + "-" + parts["m"].str.zfill(2) + "-" + parts["d"].str.zfill(2) + " "
+               + parts["H"].fillna("0").str.zfill(2) + ":" + parts["M"].fillna("00") + ":"
+               + parts["S"].fillna("00"))
+        typed.loc[retry] = _to_timestamp(iso, "%Y-%m-%d %H:%M:%S").to_numpy()
+    return typed
+
+
 def _to_boolean(text: pd.Series) -> pd.Series:
     def word(value: str) -> bool | None:
         key = normalise_name(value)
@@ -103,12 +136,22 @@ def _mission_pairs(reference: Reference, table_name: str) -> set[str]:
 
 
 def coerce(frame: pd.DataFrame, contract: Contract, reference: Reference) -> pd.DataFrame:
-    """Typed columns, plus ``<col>__text`` (the cell as read) and ``<col>__parsed`` flags."""
+    """Typed columns, plus ``<col>__text`` (the cell as read) and ``<col>__parsed`` flags.
+
+    ``__day_first`` says which rows belong to a mission whose ``date_format`` is day first.
+    """
     out = pd.DataFrame(index=frame.index)
+    mission_spec = contract.columns[contract.mission_column]
+    mission_text = frame[contract.mission_column].astype(object)
+    missions = _normalised_values(mission_text.where(mission_text.notna(), None), mission_spec,
+                                  reference.ids("missions"))
+    day_first = missions.isin(reference.day_first_missions())
     for name, spec in contract.columns.items():
         text = frame[name].astype(object).where(frame[name].notna(), None)
         out[f"{name}__text"] = text
-        if spec.type == "string":
+        if name == contract.mission_column:
+            typed = missions
+        elif spec.type == "string":
             ids = reference.ids(spec.reference) if spec.reference else None
             typed = _normalised_values(text, spec, ids) if not spec.personal else text
         elif spec.type in ("integer", "number"):
@@ -116,7 +159,7 @@ def coerce(frame: pd.DataFrame, contract: Contract, reference: Reference) -> pd.
             if spec.type == "integer":
                 typed = typed.where(typed.isna() | (typed == typed.round()))
         elif spec.type in ("timestamp", "date"):
-            typed = _to_timestamp(text.astype("string"))
+            typed = _to_local_timestamp(text.astype("string"), day_first)
             if spec.type == "date":
                 typed = typed.dt.normalize()
         elif spec.type == "month":
@@ -130,6 +173,7 @@ def coerce(frame: pd.DataFrame, contract: Contract, reference: Reference) -> pd.
         if _checks_mission(spec, name, contract):
             pair = out[contract.mission_column].astype("string") + "|" + out[name].astype("string")
             out[f"{name}__mission_pair"] = pair.astype(object).where(pair.notna(), None)
+    out[DAY_FIRST] = day_first
     return out
 
 
@@ -140,11 +184,12 @@ def add_utc_columns(typed: pd.DataFrame, contract: Contract, reference: Referenc
     for spec in contract.columns.values():
         if not spec.local_time:
             continue
-        utc = pd.Series(pd.NaT, index=typed.index, dtype="datetime64[ns]")
+        # microseconds, not nanoseconds: a year 9999 must fail its rule, not overflow here
+        utc = pd.Series(pd.NaT, index=typed.index, dtype="datetime64[us]")
         for mission_id, zone in zones.items():
             rows = mission == mission_id
             if rows.any():
-                local = typed.loc[rows, spec.name].astype("datetime64[ns]")
+                local = typed.loc[rows, spec.name].astype("datetime64[us]")
                 converted = local.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
                 utc.loc[rows] = converted.dt.tz_convert("UTC").dt.tz_localize(None)
         typed[f"{spec.name}_utc"] = utc
@@ -182,13 +227,39 @@ def _rule_expectations(rule: RuleSpec) -> list:
     ]
 
 
-def build_expectations(contract: Contract, reference: Reference) -> list:
-    """Every expectation of the contract, each tagged with the column and rule it checks."""
+def _free_text(spec: ColumnSpec) -> bool:
+    """Text kept as written: ids and labels (coded columns already refuse unknown text).
+
+    Personal text is pseudonymised and restricted text is never published: neither is checked.
+    """
+    return (spec.type == "string" and not (spec.allowed or spec.reference)
+            and not (spec.personal or spec.restricted))
+
+
+def future_limit(as_of: dt.date) -> dt.datetime:
+    """The latest date and time a file may hold when validated on ``as_of``."""
+    return dt.datetime.combine(as_of + FUTURE_TOLERANCE, dt.time.max)
+
+
+def build_expectations(contract: Contract, reference: Reference,
+                       as_of: dt.date | None = None) -> list:
+    """Every expectation of the contract, each tagged with the column and rule it checks.
+
+    ``as_of`` is the run's date (today, UTC, by default): dates beyond it plus
+    ``FUTURE_TOLERANCE`` break ``not_in_future`` unless the column allows the future.
+    """
     import great_expectations.expectations as gxe
 
+    limit = future_limit(as_of or dt.datetime.now(dt.UTC).date())
     expectations: list = []
     for name, spec in contract.columns.items():
         meta = lambda rule, col=name: {"column": col, "rule": rule}  # noqa: E731
+        if _free_text(spec):
+            expectations.append(
+                gxe.ExpectColumnValuesToNotMatchRegex(
+                    column=f"{name}__text", regex=FORMULA_START, meta=meta("formula_like")
+                )
+            )
         if spec.required:
             expectations.append(
                 gxe.ExpectColumnValuesToNotBeNull(column=f"{name}__text", meta=meta("required"))
@@ -197,6 +268,13 @@ def build_expectations(contract: Contract, reference: Reference) -> list:
             expectations.append(
                 gxe.ExpectColumnValuesToBeInSet(
                     column=f"{name}__parsed", value_set=[True], meta=meta("type")
+                )
+            )
+        if spec.type in DATE_KINDS and not spec.allow_future:
+            expectations.append(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=name, max_value=limit,
+                    meta=meta("not_in_future") | {"limit": limit.date().isoformat()},
                 )
             )
         if spec.allowed:
@@ -240,7 +318,8 @@ def build_expectations(contract: Contract, reference: Reference) -> list:
     return expectations
 
 
-def run_suite(typed: pd.DataFrame, contract: Contract, reference: Reference) -> list:
+def run_suite(typed: pd.DataFrame, contract: Contract, reference: Reference,
+              as_of: dt.date | None = None) -> list:
     """Run the contract's suite on a typed frame; the results with failing row indexes."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
@@ -254,7 +333,7 @@ def run_suite(typed: pd.DataFrame, contract: Contract, reference: Reference) -> 
         .add_batch_definition_whole_dataframe("batch")
     )
     suite = context.suites.add(gx.ExpectationSuite(name=f"{contract.source}_contract"))
-    for expectation in build_expectations(contract, reference):
+    for expectation in build_expectations(contract, reference, as_of):
         suite.add_expectation(expectation)
     definition = gx.ValidationDefinition(name=f"{contract.source}_validation", data=batch,
                                          suite=suite)
@@ -268,15 +347,44 @@ def run_suite(typed: pd.DataFrame, contract: Contract, reference: Reference) -> 
 # Results to issues.
 
 
+def _type_hint(text: str, spec: ColumnSpec, day_first: bool) -> str:
+    """Why a cell probably failed to parse, when a common export mistake explains it."""
+    if text in EXCEL_ERRORS:
+        return ": it is an Excel error value; fix the formula in the workbook"
+    if spec.type not in DATE_KINDS:
+        return ""
+    if EXCEL_SERIAL.fullmatch(text) and 20000 <= float(text) < 80000:
+        as_date = EXCEL_EPOCH + dt.timedelta(days=float(text))
+        return (f": it looks like an Excel serial date ({as_date:%Y-%m-%d}); format the column "
+                "as a date before exporting")
+    if TIME_ZONE.search(text):
+        return ": it has a time zone; give the mission's local time without one"
+    if re.match(DAY_FIRST_DATE, text) and not day_first:
+        return (": day and month could be either way round; write YYYY-MM-DD, or set the "
+                "mission's date_format to day_first in missions.csv if it writes dd/mm/yyyy")
+    return ""
+
+
 def _detail(rule: str, column: str, text: str | None, spec: ColumnSpec | None,
-            contract: Contract, row: pd.Series) -> str:
+            contract: Contract, row: pd.Series, meta: dict) -> str:
     shown = REDACTED if spec and (spec.personal or spec.restricted) else repr(text)
     if rule == "required":
         return f"'{column}' is required but empty"
     if rule == "type":
+        day_first = bool(row.get(DAY_FIRST))
         kind = {"month": "month (YYYY-MM)", "timestamp": "date and time (YYYY-MM-DD HH:MM)",
                 "date": "date (YYYY-MM-DD)", "boolean": "yes/no"}.get(spec.type, spec.type)
-        return f"{shown} is not a valid {kind}"
+        if day_first and spec.type in ("timestamp", "date"):
+            kind = {"timestamp": "date and time (DD/MM/YYYY HH:MM or YYYY-MM-DD HH:MM)",
+                    "date": "date (DD/MM/YYYY or YYYY-MM-DD)"}[spec.type]
+        hint = "" if shown == REDACTED or text is None else _type_hint(text, spec, day_first)
+        return f"{shown} is not a valid {kind}{hint}"
+    if rule == "formula_like":
+        return (f"{shown} begins with {text[:1]!r}, which a spreadsheet would run as a formula; "
+                "remove that first character")
+    if rule == "not_in_future":
+        return (f"{shown} is in the future (after {meta['limit']}: the run's date plus "
+                f"{FUTURE_TOLERANCE.days} day)")
     if rule == "allowed_values":
         return f"{shown} is not one of: {', '.join(spec.allowed)}"
     if rule == "range":
@@ -333,18 +441,18 @@ def issues_from_results(results: list, typed: pd.DataFrame, contract: Contract) 
                     column=column,
                     rule=rule,
                     value=REDACTED if redacted and value is not None else value,
-                    detail=_detail(rule, column, value, spec, contract, row),
+                    detail=_detail(rule, column, value, spec, contract, row, meta),
                 )
             )
     return issues
 
 
-def validate_frame(frame: pd.DataFrame, contract: Contract, reference: Reference
-                   ) -> tuple[pd.DataFrame, list[Issue]]:
+def validate_frame(frame: pd.DataFrame, contract: Contract, reference: Reference,
+                   as_of: dt.date | None = None) -> tuple[pd.DataFrame, list[Issue]]:
     """Validate rows of one or more files (``__file_id``/``__row_number`` columns).
 
     Returns the typed frame of *all* rows (with UTC twins) and the issues found; rows named
-    by an issue must not be loaded.
+    by an issue must not be loaded. ``as_of`` is the run's date (default today, UTC).
     """
     typed = coerce(frame.drop(columns=[FILE_COLUMN, "__row_number"]), contract, reference)
     typed[FILE_COLUMN] = frame[FILE_COLUMN].to_numpy()
@@ -352,5 +460,5 @@ def validate_frame(frame: pd.DataFrame, contract: Contract, reference: Reference
     if typed.empty:
         return typed, []
     add_utc_columns(typed, contract, reference)
-    results = run_suite(typed, contract, reference)
+    results = run_suite(typed, contract, reference, as_of)
     return typed, issues_from_results(results, typed, contract)
