@@ -33,6 +33,7 @@ HEADER_SCAN_ROWS = 20
 # members smaller than RATIO_CHECK_FROM are no threat whatever their ratio.
 MAX_COMPRESSION_RATIO = 100
 RATIO_CHECK_FROM = 1 * MB
+BLANK_LINE = re.compile(r"(?:^|\n)[ \t\r]*\n")
 UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
 
 
@@ -223,8 +224,59 @@ def _quoting_problem(row_number: int, error: csv.Error, first_line: int,
                       f"the row is not valid CSV ({error}, {lines}); check its quotes")
 
 
-def _read_csv_table(path: Path, display: str) -> _Table:
-    text, notes = _decode(path.read_bytes(), display)
+def _fast_csv(text: str, contract: Contract, display: str,
+              notes: list[str]) -> ReadResult | None:
+    """The common case read in C (pyarrow): the header on the first line, no blank line, no
+    quote left open or followed by stray text, every row as wide as the header. Anything else
+    returns None and is read row by row, which reports each broken row; both give the same
+    frame."""
+    first_line, _, _ = text.partition("\n")
+    delimiter = _sniff_delimiter(first_line)
+    if (BLANK_LINE.search(text.rstrip()) or text.count('"') % 2  # a quote left open
+            or _stray_quote(delimiter).search(text)):
+        return None
+    header_cells = next(csv.reader([first_line.rstrip("\r")], delimiter=delimiter))
+    try:
+        header = _find_header([header_cells], contract, display)
+    except FileRejected:
+        return None  # the row-by-row reader finds the header further down, or says why not
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    names = [f"c{i}" for i in range(len(header.cells))]
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
+                quoted_strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid:
+        return None
+    columns: dict[str, object] = {}
+    for i, name in enumerate(header.mapped):
+        if name is not None:
+            cells = pc.utf8_trim_whitespace(table.column(i))
+            cells = pc.if_else(pc.equal(cells, ""), pa.scalar(None, pa.string()), cells)
+            columns[name] = cells.to_numpy(zero_copy_only=False)
+    rows = table.num_rows
+    index = pd.RangeIndex(2, rows + 2, name="row_number")
+    frame = pd.DataFrame({name: columns.get(name, [None] * rows) for name in contract.columns},
+                         index=index, dtype=object)
+    return ReadResult(frame, rows, [], header.ignored, notes)
+
+
+def _stray_quote(delimiter: str) -> re.Pattern[str]:
+    """A quote between two characters of a cell: text after a closing quote (strict CSV
+    refuses it, pyarrow would join it) or a quote inside a cell (left to the strict reader)."""
+    d = re.escape(delimiter)
+    return re.compile(f'[^{d}\n"]"[^{d}\r\n"]')
+
+
+def _csv_table(text: str, notes: list[str], display: str) -> _Table:
     first_line = next((line for line in io.StringIO(text) if line.strip()), None)
     if first_line is None:
         raise FileRejected(f"{display}: the file is empty (no header row)")
@@ -389,7 +441,11 @@ def read_file(path: Path, contract: Contract, display: str | None = None, *,
         raise FileRejected(f"{display}: unsupported file type '{suffix}' (use .csv or .xlsx)")
     check_size(path, display, max_file_mb)
     if suffix == ".csv":
-        table = _read_csv_table(path, display)
+        text, notes = _decode(path.read_bytes(), display)
+        fast = _fast_csv(text, contract, display, notes)
+        if fast is not None:
+            return fast
+        table = _csv_table(text, notes, display)
         header = _find_header(table.rows, contract, display)
     else:
         check_zip(path, display, max_file_mb)
