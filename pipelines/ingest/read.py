@@ -33,7 +33,6 @@ HEADER_SCAN_ROWS = 20
 # members smaller than RATIO_CHECK_FROM are no threat whatever their ratio.
 MAX_COMPRESSION_RATIO = 100
 RATIO_CHECK_FROM = 1 * MB
-BLANK_LINE = re.compile(r"(?:^|\n)[ \t\r]*\n")
 UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
 
 
@@ -232,8 +231,8 @@ def _fast_csv(text: str, contract: Contract, display: str,
     frame."""
     first_line, _, _ = text.partition("\n")
     delimiter = _sniff_delimiter(first_line)
-    if (BLANK_LINE.search(text.rstrip()) or text.count('"') % 2  # a quote left open
-            or _stray_quote(delimiter).search(text)):
+    body = text.rstrip()
+    if "\n\n" in body or "\n\r\n" in body or _quotes_need_care(text, delimiter):
         return None
     header_cells = next(csv.reader([first_line.rstrip("\r")], delimiter=delimiter))
     try:
@@ -257,11 +256,16 @@ def _fast_csv(text: str, contract: Contract, display: str,
     except pa.ArrowInvalid:
         return None
     columns: dict[str, object] = {}
+    empty = None  # rows whose every cell is empty: the row-by-row reader skips them
     for i, name in enumerate(header.mapped):
+        cells = pc.utf8_trim_whitespace(table.column(i))
+        blank = pc.equal(cells, "")
+        empty = blank if empty is None else pc.and_(empty, blank)
         if name is not None:
-            cells = pc.utf8_trim_whitespace(table.column(i))
-            cells = pc.if_else(pc.equal(cells, ""), pa.scalar(None, pa.string()), cells)
+            cells = pc.if_else(blank, pa.scalar(None, pa.string()), cells)
             columns[name] = cells.to_numpy(zero_copy_only=False)
+    if empty is not None and pc.any(empty).as_py():
+        return None
     rows = table.num_rows
     index = pd.RangeIndex(2, rows + 2, name="row_number")
     frame = pd.DataFrame({name: columns.get(name, [None] * rows) for name in contract.columns},
@@ -269,11 +273,20 @@ def _fast_csv(text: str, contract: Contract, display: str,
     return ReadResult(frame, rows, [], header.ignored, notes)
 
 
-def _stray_quote(delimiter: str) -> re.Pattern[str]:
-    """A quote between two characters of a cell: text after a closing quote (strict CSV
-    refuses it, pyarrow would join it) or a quote inside a cell (left to the strict reader)."""
-    d = re.escape(delimiter)
-    return re.compile(f'[^{d}\n"]"[^{d}\r\n"]')
+def _quotes_need_care(text: str, delimiter: str) -> bool:
+    """A quote left open, or one with cell text on both sides: text after a closing quote
+    (strict CSV refuses it, pyarrow would join it), a quote inside a cell or a doubled one."""
+    if '"' not in text:
+        return False
+    if text.count('"') % 2:
+        return True
+    boundary = {delimiter, "\n"}  # an opening quote starts a cell
+    quote_then_text = re.compile(f'"[^"\r\n{re.escape(delimiter)}]')
+    for match in quote_then_text.finditer(text):
+        start = match.start()
+        if start and text[start - 1] not in boundary:
+            return True
+    return False
 
 
 def _csv_table(text: str, notes: list[str], display: str) -> _Table:
