@@ -104,11 +104,27 @@ def _to_local_timestamp(text: pd.Series, day_first: pd.Series) -> pd.Series:
 
     A value with a time zone is not parsed (times are the mission's local time), and a
     dd/mm/yyyy value of another mission is never guessed: both fail the ``type`` rule.
+    Each distinct value is parsed once (a week of patrols repeats its start minutes).
     """
+    parts = []
+    for flag in (False, True):
+        rows = text[day_first == flag]
+        if rows.empty:
+            continue
+        codes, uniques = pd.factorize(rows, use_na_sentinel=True)
+        parsed = _parse_local_timestamps(pd.Series(uniques, dtype="string"), flag).to_numpy()
+        values = np.append(parsed, np.array([np.datetime64("NaT")], dtype=parsed.dtype))
+        parts.append(pd.Series(values[codes], index=rows.index))
+    if not parts:
+        return _to_timestamp(text)
+    return pd.concat(parts).reindex(text.index)
+
+
+def _parse_local_timestamps(text: pd.Series, day_first: bool) -> pd.Series:
     zoned = text.str.contains(TIME_ZONE, na=False)
     typed = _to_timestamp(text.where(~zoned))
     retry = typed.isna() & text.notna() & ~zoned & day_first
-    if retry.any():
+    if day_first and retry.any():
         parts = text[retry].str.strip().str.extract(DAY_FIRST_DATE)
         iso = (parts["y"] + "-" + parts["m"].str.zfill(2) + "-" + parts["d"].str.zfill(2) + " "
                + parts["H"].fillna("0").str.zfill(2) + ":" + parts["M"].fillna("00") + ":"
