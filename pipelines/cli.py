@@ -468,6 +468,54 @@ def export(
 
 
 @app.command()
+def narratives(
+    incident: Annotated[str | None, typer.Option(
+        "--incident", "-i", show_default=False, help="Show this incident only.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", show_default=False, dir_okay=False,
+        help="Write a CSV (owner-only permissions) instead of showing them.")] = None,
+) -> None:
+    """Cleared staff only: open the sealed incident narratives with the pseudonymisation key.
+
+    Narratives are free text that can identify victims and sources: they are kept sealed
+    (encrypted) in the warehouse and never published. Do not share what this prints.
+    """
+    import duckdb
+
+    from pipelines.ingest.pseudonymise import load_or_create_key
+    from pipelines.ingest.restricted import RestrictedKeyError, open_restricted
+
+    settings = get_settings()
+    if not settings.paths.warehouse.exists():
+        raise _fail(f"no warehouse yet at {settings.paths.warehouse}: run `pocmon run` first")
+    try:
+        con = duckdb.connect(str(settings.paths.warehouse), read_only=True)
+    except duckdb.Error as exc:
+        raise _fail(f"cannot open the warehouse ({exc}); is a run in progress?") from exc
+    try:
+        rows = open_restricted(con, "incidents", "narrative",
+                               load_or_create_key(settings.paths.key_file))
+    except RestrictedKeyError as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        con.close()
+    if incident is not None and not rows.empty:
+        rows = rows[rows["incident_id"] == incident]
+    if rows.empty:
+        raise _fail("no narrative found" + (f" for incident {incident}" if incident else ""))
+    if out is not None:
+        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            rows.drop(columns=["_file_id"]).to_csv(handle, index=False)
+        console.print(f"{len(rows):,} narrative(s) written to {escape(str(out))} (keep it "
+                      "restricted; delete it when done).")
+        return
+    for row in rows.itertuples(index=False):
+        console.print(f"[bold]{escape(row.incident_id)}[/]: {escape(str(row.narrative))}",
+                      highlight=False)
+
+
+@app.command()
 def dev(
     host: Annotated[str, typer.Option(help="Address to bind; localhost unless you mean it.")
                     ] = "127.0.0.1",

@@ -296,6 +296,16 @@ def test_cleared_staff_can_open_the_narratives(demo_run: dict) -> None:
             open_restricted(con, "incidents", "narrative", b"x" * 64)
     finally:
         con.close()
+    first = opened.iloc[0]
+    shown = runner.invoke(app, ["narratives", "--incident", first["incident_id"]])
+    assert shown.exit_code == 0, shown.output
+    assert first["narrative"][:30] in " ".join(shown.output.split())
+    out = Path(os.environ["POCMON_PUBLISHED"]).parent / "narratives.csv"
+    written = runner.invoke(app, ["narratives", "--out", str(out)])
+    assert written.exit_code == 0, written.output
+    assert len(pd.read_csv(out)) == len(opened)
+    assert out.stat().st_mode & 0o077 == 0
+    out.unlink()
 
 
 def test_quarantine_report_lists_every_problem(demo_run: dict) -> None:
