@@ -11,7 +11,10 @@ from pydantic import BaseModel, Field
 
 PROJECT_ROOT = Path(os.environ.get("POCMON_HOME", Path(__file__).resolve().parents[1]))
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
-SOURCES = ("patrols", "incidents", "trainings", "strength", "surveys")
+# The mission's own weekly and monthly returns, then the public datasets (UCDP GED events and
+# UN peacekeeping personnel contributions), each one contract in pipelines/contracts/.
+SOURCES = ("patrols", "incidents", "trainings", "strength", "surveys", "ged", "personnel")
+PUBLIC_SOURCES = ("ged", "personnel")
 
 
 class Paths(BaseModel):
@@ -33,7 +36,7 @@ class SensorSettings(BaseModel):
 
 
 class InboxSettings(BaseModel):
-    extensions: list[str] = Field(default_factory=lambda: [".csv", ".xlsx"])
+    extensions: list[str] = Field(default_factory=lambda: [".csv", ".xlsx", ".geojson"])
     max_file_mb: int = 200
 
 

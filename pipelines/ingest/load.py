@@ -21,7 +21,7 @@ from pipelines.contracts import Contract, load_contract
 from pipelines.ingest.pseudonymise import pseudonymise
 from pipelines.ingest.read import FileRejected, ReadResult, read_file
 from pipelines.ingest.validate import FILE_COLUMN, Issue, validate_frame
-from pipelines.reference import Reference
+from pipelines.reference import Reference, name_key
 
 Progress = Callable[[str], None]
 
@@ -90,14 +90,27 @@ class _Candidate:
     rejection: str | None = None
 
 
-def _slot(contract: Contract, typed: pd.DataFrame) -> str | None:
+def row_missions(contract: Contract, typed: pd.DataFrame, reference: Reference) -> pd.Series:
+    """Each row's mission id: the mission column itself, or (``mission_lookup``) the mission
+    its published name maps to; None where it maps to no configured mission."""
+    values = typed[contract.mission_column]
+    if contract.mission_lookup is None:
+        return values
+    lookup = reference.mission_lookup(contract.mission_lookup)
+    return values.map(lambda v: lookup.get(name_key(v)), na_action="ignore")
+
+
+def _slot(contract: Contract, typed: pd.DataFrame, missions_of_rows: pd.Series) -> str | None:
     """source|mission(s)|period of a file's good rows: a re-submission supersedes."""
     if typed.empty:
         return None
-    missions = "+".join(sorted(typed[contract.mission_column].dropna().astype(str).unique()))
+    missions = "+".join(sorted(missions_of_rows.dropna().astype(str).unique()))
     values = typed[contract.period.column].dropna()
     if values.empty:
         return None
+    if contract.period.grain == "span":
+        months = pd.to_datetime(values).dt.strftime("%Y-%m")
+        return f"{contract.source}|{missions}|{months.min()}..{months.max()}"
     if contract.period.grain == "week":
         iso = pd.to_datetime(values).dt.isocalendar()
         labels = iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)
@@ -170,14 +183,32 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> 
         con.unregister("incoming")
 
 
+def span_covers(new_slot: str | None, old_slot: str | None) -> bool:
+    """A ``span`` slot whose missions and months include another's: the later file (e.g. a
+    new GED release, or the next personnel table) replaces the earlier one."""
+    if not new_slot or not old_slot or new_slot.count("|") != 2 or old_slot.count("|") != 2:
+        return False
+    source, missions, span = new_slot.split("|")
+    old_source, old_missions, old_span = old_slot.split("|")
+    if source != old_source or ".." not in span or ".." not in old_span:
+        return False
+    first, last = span.split("..")
+    old_first, old_last = old_span.split("..")
+    covered = set(filter(None, old_missions.split("+"))) <= set(missions.split("+"))
+    return covered and first <= old_first and old_last <= last
+
+
 def _supersede(con: duckdb.DuckDBPyConnection, contract: Contract, candidate: _Candidate,
                slot: str | None) -> str | None:
-    """Retire the loaded file with the same slot or the same name; returns its name."""
-    previous = con.execute(
-        "select file_id, file_name from ops.manifest where source = ? and status = 'loaded' "
-        "and (file_name = ? or (slot is not null and slot = ?))",
-        [contract.source, candidate.name, slot],
-    ).fetchall()
+    """Retire the loaded file with the same slot or the same name (or, for ``span`` periods,
+    one whose span this file covers); returns its name."""
+    previous = [
+        (file_id, name) for file_id, name, old_slot in con.execute(
+            "select file_id, file_name, slot from ops.manifest where source = ? "
+            "and status = 'loaded'", [contract.source]).fetchall()
+        if name == candidate.name or (slot is not None and old_slot == slot)
+        or (contract.period.grain == "span" and span_covers(slot, old_slot))
+    ]
     for file_id, _ in previous:
         con.execute(f"delete from raw.{contract.source} where _file_id = ?", [file_id])
         for spec in contract.restricted_columns:
@@ -309,7 +340,7 @@ def ingest_source(con: duckdb.DuckDBPyConnection, source: str, inbox: Path,
         for number, candidate in enumerate(candidates, start=1):
             outcome = _load_candidate(con, contract, candidate, typed,
                                       issues_by_file.get(candidate.file_id, []), key, run_id,
-                                      now)
+                                      now, reference)
             report.files.append(outcome)
             if number % 25 == 0 or number == len(candidates):
                 say(f"{source}: loaded {number}/{len(candidates)} new file(s)")
@@ -322,7 +353,8 @@ def ingest_source(con: duckdb.DuckDBPyConnection, source: str, inbox: Path,
 
 def _load_candidate(con: duckdb.DuckDBPyConnection, contract: Contract, candidate: _Candidate,
                     typed: pd.DataFrame, issues: list[Issue], key: bytes,
-                    run_id: str | None, now: dt.datetime) -> FileOutcome:
+                    run_id: str | None, now: dt.datetime, reference: Reference
+                    ) -> FileOutcome:
     source = contract.source
     if candidate.read is None:
         issue = Issue(candidate.file_id, None, None, "unreadable_file", None,
@@ -341,7 +373,8 @@ def _load_candidate(con: duckdb.DuckDBPyConnection, contract: Contract, candidat
     rows = typed[typed[FILE_COLUMN] == candidate.file_id]
     bad_rows = {i.row_number for i in issues}
     good = rows[~rows["__row_number"].isin(bad_rows)]
-    slot = _slot(contract, good)
+    missions = row_missions(contract, good, reference)
+    slot = _slot(contract, good, missions)
     superseded = _supersede(con, contract, candidate, slot)
     raw = _raw_frame(contract, good, key, candidate, now)
     duplicates = _duplicates_of_loaded(con, contract, raw)
@@ -364,6 +397,12 @@ def _load_candidate(con: duckdb.DuckDBPyConnection, contract: Contract, candidat
     notes = list(read.notes)
     if read.ignored_columns:
         notes.append("ignored column(s) not in the contract: " + ", ".join(read.ignored_columns))
+    if contract.mission_lookup is not None:
+        outside = int(missions[good["__row_number"].isin(raw["_row_number"])].isna().sum())
+        if outside:
+            notes.append(f"{outside} row(s) of missions or countries not in the reference data "
+                         f"(seed public_names, {contract.mission_lookup}): loaded, not in the "
+                         "marts")
     if superseded:
         notes.append(f"supersedes {superseded}")
     outcome = FileOutcome(candidate.name, candidate.file_id, "loaded", read.rows_read,

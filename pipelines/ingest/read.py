@@ -1,4 +1,4 @@
-"""Read an inbox file (CSV or .xlsx) into a frame of text cells under the contract's names.
+"""Read an inbox file (CSV, .xlsx or GeoJSON) into a frame of text cells under the contract's names.
 
 Everything here works on text: typing and rules are the contract's job (``validate``).
 A file that cannot be read at all raises ``FileRejected`` with one clear message.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -145,6 +146,38 @@ def _read_xlsx_rows(path: Path, display: str) -> tuple[list[str], list[list[str]
     return header, body, notes
 
 
+def _read_geojson_rows(path: Path, display: str) -> tuple[list[str], list[list[str]], list[str]]:
+    """A GeoJSON FeatureCollection as UCDP publishes GED: each feature's properties are one
+    row (the same columns as the CSV download); a Point geometry fills latitude and longitude
+    only where the properties lack them. Rows are numbered as in the CSV (first feature = 2)."""
+    text, notes = _decode(path.read_bytes(), display)
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FileRejected(f"{display}: not a valid GeoJSON file ({exc.msg}, line {exc.lineno})"
+                           ) from None
+    features = document.get("features") if isinstance(document, dict) else None
+    if not isinstance(features, list):
+        raise FileRejected(f"{display}: not a GeoJSON FeatureCollection (no 'features' list)")
+    if not features:
+        raise FileRejected(f"{display}: the GeoJSON file holds no features")
+    header: dict[str, None] = {}
+    records: list[dict[str, object]] = []
+    for feature in features:
+        properties = dict((feature or {}).get("properties") or {})
+        geometry = (feature or {}).get("geometry") or {}
+        point = geometry.get("coordinates") if geometry.get("type") == "Point" else None
+        if isinstance(point, list) and len(point) >= 2:
+            for name, value in (("longitude", point[0]), ("latitude", point[1])):
+                if properties.get(name) in (None, ""):
+                    properties[name] = value
+        header.update(dict.fromkeys(properties))
+        records.append(properties)
+    names = list(header)
+    rows = [[_cell_text(record.get(name)) for name in names] for record in records]
+    return names, rows, notes
+
+
 def _map_header(header: list[str], contract: Contract, display: str) -> tuple[list, list[str]]:
     """Canonical column name for each header cell (None when the column is not in the contract)."""
     lookup: dict[str, str] = {}
@@ -165,7 +198,9 @@ def _map_header(header: list[str], contract: Contract, display: str) -> tuple[li
             f"{display}: wrong header for a {contract.source} file: missing required "
             f"column(s) {', '.join(missing)}; the first row holds {found}"
         )
-    ignored = [cell for cell, name in zip(header, mapped, strict=True) if name is None and cell]
+    known = {normalise_name(c) for c in contract.unused_columns}
+    ignored = [cell for cell, name in zip(header, mapped, strict=True)
+               if name is None and cell and normalise_name(cell) not in known]
     return mapped, ignored
 
 
@@ -177,8 +212,11 @@ def read_file(path: Path, contract: Contract, display: str | None = None) -> Rea
         header, rows, notes = _read_csv_rows(path, display)
     elif suffix == ".xlsx":
         header, rows, notes = _read_xlsx_rows(path, display)
+    elif suffix in (".geojson", ".json"):
+        header, rows, notes = _read_geojson_rows(path, display)
     else:
-        raise FileRejected(f"{display}: unsupported file type '{suffix}' (use .csv or .xlsx)")
+        raise FileRejected(f"{display}: unsupported file type '{suffix}' (use .csv, .xlsx or "
+                           ".geojson)")
     mapped, ignored = _map_header(header, contract, display)
     width = len(header)
     problems: list[RowProblem] = []
