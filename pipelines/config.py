@@ -13,8 +13,9 @@ PROJECT_ROOT = Path(os.environ.get("POCMON_HOME", Path(__file__).resolve().paren
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 # The mission's own weekly and monthly returns, then the public datasets (UCDP GED events and
 # UN peacekeeping personnel contributions), each one contract in pipelines/contracts/.
-SOURCES = ("patrols", "incidents", "trainings", "strength", "surveys", "ged", "personnel")
+MISSION_SOURCES = ("patrols", "incidents", "trainings", "strength", "surveys")
 PUBLIC_SOURCES = ("ged", "personnel")
+SOURCES = MISSION_SOURCES + PUBLIC_SOURCES
 
 
 class Paths(BaseModel):

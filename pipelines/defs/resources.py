@@ -20,13 +20,20 @@ from pipelines.reference import Reference, load_reference
 
 
 class WarehouseResource(DuckDBResource):
-    """The DuckDB warehouse; its folder is created on first use (a fresh clone has none)."""
+    """The DuckDB warehouse; its folder is created on first use (a fresh clone has none).
+
+    The connection is closed even when the step fails (dagster-duckdb closes it only on
+    success, and a failed step's open connection kept the CLI from reading the warehouse
+    afterwards)."""
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
         with super().get_connection() as con:
-            yield con
+            try:
+                yield con
+            finally:
+                con.close()
 
 
 class InboxResource(ConfigurableResource):
