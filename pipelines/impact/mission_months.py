@@ -20,14 +20,16 @@ public personnel table, lagged one calendar month and counted in hundreds; missi
 effects (optional calendar-month fixed effects) replace the paper's controls.
 
 Errors: clustered by mission (CR3 jackknife, t with G-1 df) when there are at least
-``min_clusters`` missions; with fewer (pocmon usually holds one to four), Newey-West within each
-mission's series, which assumes the dependence between months fades within the lag window. The
-sentences say association, never cause: police are sent where violence is feared or has been.
+``min_clusters`` missions; with fewer (pocmon usually holds one to four), clustered by mission
+and block of consecutive months (6 by default), which assumes months in different blocks are
+independent, or (option) Newey-West within each mission's series. The sentences say
+association, never cause: police are sent where violence is feared or has been.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -95,6 +97,14 @@ CAVEAT = (
     "effectifs de police et de troupes de l'ONU, binomiale négative ; ici sur les seuls mois "
     "des missions configurées, sans comparaison avec des conflits sans mission.",
 )
+BLOCK_CAVEAT = (
+    " With {n} mission(s) the errors cannot be clustered by mission: they are clustered by "
+    "mission and block of {months} consecutive months (cluster jackknife), which assumes "
+    "months in different blocks are independent.",
+    " Avec {n} mission(s), les erreurs ne peuvent pas être groupées par mission : elles sont "
+    "groupées par mission et par bloc de {months} mois consécutifs (jackknife par grappes), ce "
+    "qui suppose des mois de blocs différents indépendants.",
+)
 HAC_CAVEAT = (
     " With {n} mission(s) the errors cannot be clustered by mission: they are Newey-West "
     "(HAC) within each mission's series ({lags} months), which assumes months further apart "
@@ -116,6 +126,13 @@ def panel_frame(months: pd.DataFrame, per: int) -> pd.DataFrame:
     })
     frame["period"] = frame["month"].dt.year * 12 + frame["month"].dt.month
     return frame[frame["deaths"].notna() & frame["police"].notna()].reset_index(drop=True)
+
+
+def month_blocks(frame: pd.DataFrame, months: int) -> pd.Series:
+    """Mission and block of ``months`` consecutive calendar months (from the mission's first
+    month): the clusters when there are too few missions to cluster on."""
+    start = frame.groupby("mission_id")["period"].transform("min")
+    return frame["mission_id"] + ":" + ((frame["period"] - start) // months).astype(str)
 
 
 def hac_lags(frame: pd.DataFrame, options: ImpactOptions) -> int:
@@ -155,16 +172,31 @@ def fit_panel(frame: pd.DataFrame, regressors: list[str], family: str,
     w, r = mu / (1 + alpha * mu), (y - mu) / (1 + alpha * mu)
     k = len(regressors)
     units = data["mission_id"].nunique()
+    params = np.asarray(result.params)[:k]
     if units >= options.min_clusters:
         cov = cluster_cov(x, w, r, data["mission_id"], options.vcov, units / (units - 1))
         kind = "CR3 cluster jackknife" if options.vcov == "CR3" else "CR1"
         how = f"SE clustered by mission ({kind}, t with G-1 df)"
-        fit = Fit(regressors, np.asarray(result.params)[:k], cov[:k, :k], len(data), units)
+        fit = Fit(regressors, params, cov[:k, :k], len(data), units)
+    elif options.panel_few_missions == "blocks":
+        blocks = month_blocks(data, options.panel_block_months)
+        n_blocks = blocks.nunique()
+        if n_blocks < options.min_clusters:
+            raise NotEstimable(
+                f"{n_blocks} blocks of {options.panel_block_months} months, fewer than the "
+                f"{options.min_clusters} needed to cluster the errors",
+                f"{n_blocks} blocs de {options.panel_block_months} mois, moins que les "
+                f"{options.min_clusters} requis pour grouper les erreurs")
+        cov = cluster_cov(x, w, r, blocks, "CR3", n_blocks / (n_blocks - 1))
+        how = (f"SE clustered by mission and {options.panel_block_months}-month block (CR3 "
+               f"cluster jackknife, {n_blocks} blocks, t with G-1 df; too few missions to "
+               "cluster by mission)")
+        fit = Fit(regressors, params, cov[:k, :k], len(data), n_blocks)
     else:
         lags = hac_lags(data, options)
         cov = hac_cov(x, w, r, data["mission_id"], data["period"], lags)
         how = f"SE Newey-West (HAC) within each mission's series, {lags} lag(s), t with N-K df"
-        fit = Fit(regressors, np.asarray(result.params)[:k], cov[:k, :k], len(data), units,
+        fit = Fit(regressors, params, cov[:k, :k], len(data), units,
                   resid_df=max(len(data) - x.shape[1], 1))
     return fit, how
 
@@ -230,10 +262,15 @@ def police_strength_estimates(frames: dict[str, pd.DataFrame], mission_id: str,
             continue
         fit, how = outcome
         caveat = CAVEAT
-        if fit.resid_df is not None:
-            lags = hac_lags(frame, options)
-            caveat = tuple(c + h.format(n=fit.n_clusters, lags=lags)
-                           for c, h in zip(CAVEAT, HAC_CAVEAT, strict=True))
+        if units < options.min_clusters:
+            extra = (HAC_CAVEAT if fit.resid_df is not None else BLOCK_CAVEAT)
+            caveat = tuple(c + h.format(n=units, lags=hac_lags(frame, options),
+                                        months=options.panel_block_months)
+                           for c, h in zip(CAVEAT, extra, strict=True))
+            if fit.resid_df is None:  # clusters are blocks of months
+                common["phrase"] = replace(
+                    phrase, clusters_en=f"{options.panel_block_months}-month blocks",
+                    clusters_fr=f"blocs de {options.panel_block_months} mois")
         out.append(build(method=_method(family, regressors, options, units, how),
                          caveat=caveat, coef=fit.coef(name), transform=exp,
                          few_clusters_caveat=fit.resid_df is None, **common))

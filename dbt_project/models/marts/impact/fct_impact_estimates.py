@@ -1,9 +1,10 @@
 """fct_impact_estimates: are civilians safer where and when police are present?
 
 One row per estimate (deterrence, response, perception, and police strength against civilian
-deaths on the public mission-month panel), for all missions pooled and for each mission, with its N, 95% CI, method and a plain sentence in English and French whose strength
-follows the evidence. Computed by pipelines/impact from the marts below (a dbt Python model, so
-it rebuilds whenever they do).
+deaths on the public mission-month panel), for all missions pooled and for each mission, with
+its N, 95% CI, method and a plain sentence in English and French whose strength follows the
+evidence. Computed by pipelines/impact from the marts below (a dbt Python model, so it rebuilds
+whenever they do).
 """
 
 from pipelines.impact.estimates import MARTS, estimate_all

@@ -18,8 +18,6 @@ renamed as (
         -- ids
         source.id as event_id,
         names.mission_id,
-        source.conflict_new_id,
-        source.dyad_new_id,
         source._file_id as file_id,
         source._source_file as file_name,
         source._row_number as row_number,
@@ -29,7 +27,6 @@ renamed as (
         source.adm_1,
         source.adm_2,
         source.conflict_name,
-        source.dyad_name,
         source.side_a,
         source.side_b,
 
@@ -37,7 +34,6 @@ renamed as (
         source.type_of_violence,
         source.where_prec,
         source.date_prec,
-        source.event_clarity,
         source.latitude,
         source.longitude,
         source.deaths_a,
