@@ -145,3 +145,23 @@ def test_the_dashboard_page_renders_with_data_and_no_request(imported) -> None:
     for text in ("Effectifs de police et victimes civiles", "Civils tués",
                  "Anomalies trouvées dans les fichiers publics", "pas la preuve"):
         assert text in facts["text"], text
+
+
+def test_demo_public_writes_public_files_into_the_inbox(imported) -> None:
+    """Last in the module: `demo` starts afresh (the tests above have read the warehouse)."""
+    from pipelines.config import get_settings
+
+    settings = get_settings()
+    cwd = Path.cwd()
+    try:
+        result = runner.invoke(app, ["demo", "--public", "--months", "24", "--no-run"])
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 0, result.output
+    assert "planted faults" in result.output and "Not run (--no-run)" in result.output
+    assert [p.name for p in (settings.paths.inbox / "ged").iterdir()] == [
+        "GEDEvent_demo.geojson"]
+    assert [p.name for p in (settings.paths.inbox / "personnel").iterdir()] == [
+        "personnel_demo.csv"]
+    assert not settings.paths.warehouse.exists()
+    assert (settings.paths.demo_truth.parent / "public_demo_truth.json").is_file()
