@@ -1,11 +1,14 @@
-"""Public data end to end: `pocmon import-public` on files in the published layouts, through
-the weekly job (Dagster, the contracts, DuckDB, dbt), to the mission-month mart, the estimate
-and the dashboard page, opened in Chromium.
+"""Public data end to end: `pocmon import-public` on files in the published layouts, then
+the ingestion code (the contracts, DuckDB), dbt (the public models, the estimates and their
+tests) and the dashboard page, opened in Chromium.
 
 The files are written by the test (``pipelines.demo.public_files``: 48 months of UCDP GED
 events as GeoJSON and of the UN personnel table as CSV for both configured missions, with a
-planted rate ratio and the faults of real downloads). One run, shared by the module, uses the
-session's throwaway inbox and warehouse (test_weekly_job starts afresh after it).
+planted rate ratio and the faults of real downloads). To stay within the suite's time budget
+it does not start another Dagster run (test_weekly_job runs the job; test_automation checks the
+public sources are in its graph): `import-public --no-run` stages the files in a private
+inbox, the ingestion assets' function loads them, and one `dbt build` selects the public
+models, the impact model, their ancestors and the tests of the public folders.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from raw_fixture import dbt_build
 from typer.testing import CliRunner
 
 from pipelines.cli import app
@@ -22,6 +26,9 @@ from pipelines.cli import app
 pytestmark = pytest.mark.slow
 runner = CliRunner()
 FRENCH = "MINUSCA"
+SELECT = ("+path:models/marts/public +path:models/marts/impact dim_missions "
+          "path:models/staging/public path:models/intermediate/public "
+          "assert_no_event_coordinates_published")
 
 
 def _query(sql: str, params: list | None = None) -> list[tuple]:
@@ -33,29 +40,68 @@ def _query(sql: str, params: list | None = None) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def imported(tmp_path_factory, reference) -> dict:
-    from pipelines.config import get_settings
+def imported(tmp_path_factory, reference):
+    """Private inbox, warehouse and outputs (the environment points pocmon at them)."""
+    from dashboards.build import _write, render_index
+    from dashboards.civilians import DASHBOARD, render
+    from dashboards.context import Context, file_name
+    from dashboards.data import has_mission_months, missions
+    from dashboards.page import generated_at
+    from pipelines.config import PUBLIC_SOURCES, get_settings
     from pipelines.demo.public_files import write_public_demo
+    from pipelines.ingest.load import ingest_source
+    from pipelines.ingest.warehouse import connect
 
-    settings = get_settings()
-    assert not (settings.paths.inbox / "ged").exists()  # a throwaway session inbox
-    demo = write_public_demo(tmp_path_factory.mktemp("downloads"), reference, months=48,
-                             seed=7)
-    cwd = Path.cwd()
-    try:
-        result = runner.invoke(app, ["import-public", "--ged", str(demo.ged),
-                                     "--strength", str(demo.personnel)])
-    finally:
-        os.chdir(cwd)
-    return {"result": result, "demo": demo, "published": settings.paths.published}
+    base = tmp_path_factory.mktemp("public")
+    demo = write_public_demo(base / "downloads", reference, months=48, seed=7)
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("inbox", "published"):
+            patch.setenv(f"POCMON_{name.upper()}", str(base / name))
+        patch.setenv("POCMON_WAREHOUSE", str(base / "warehouse.duckdb"))
+        get_settings.cache_clear()
+        try:
+            settings = get_settings()
+            result = runner.invoke(app, ["import-public", "--ged", str(demo.ged),
+                                         "--strength", str(demo.personnel), "--no-run"])
+            with connect(settings.paths.warehouse) as con:
+                for source in PUBLIC_SOURCES:  # what the ingestion assets run
+                    ingest_source(con, source, settings.paths.inbox, reference, b"k" * 32,
+                                  extensions=settings.inbox.extensions, run_id="public-test")
+            build = dbt_build(settings.paths.warehouse, base / "dbt", select=SELECT)
+            assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-2000:]
+            pages = base / "published" / "dashboards"
+            pages.mkdir(parents=True)
+            con = duckdb.connect(str(settings.paths.warehouse), read_only=True)
+            try:
+                contexts = [Context(con, m, None, None, generated_at()) for m in missions(con)]
+                extra = {}
+                for ctx in contexts:
+                    if has_mission_months(con, ctx.mission_id):
+                        _write(pages / file_name(DASHBOARD, ctx.mission_id), render(ctx))
+                        extra[ctx.mission_id] = [DASHBOARD]
+                _write(pages / "index.html", render_index(contexts, extra))
+            finally:
+                con.close()
+            yield {"result": result, "demo": demo, "published": base / "published",
+                   "inbox": settings.paths.inbox, "build": build}
+        finally:
+            get_settings.cache_clear()
 
 
-def test_import_public_runs_the_job_and_reports(imported) -> None:
+def test_import_public_stages_the_downloads_and_reports(imported, capsys) -> None:
     result = imported["result"]
     assert result.exit_code == 0, result.output
-    for text in ("Inbox:", "ged/GEDEvent_demo.geojson", "Faults found in the public files",
-                 "missing_month", "Mission-months", "ALL: ", "civilians_MINUSCA.html"):
-        assert text in result.output, text
+    inbox = imported["inbox"]
+    assert f"Inbox: {inbox / 'ged' / 'GEDEvent_demo.geojson'}" in result.output
+    assert (inbox / "personnel" / "personnel_demo.csv").is_file()
+    assert "Not run (--no-run)" in result.output
+    from pipelines.cli import report_public
+
+    report_public()  # what import-public prints after the job (private warehouse)
+    printed = capsys.readouterr().out
+    for text in ("Faults found in the public files", "missing_month", "lat_lon_swapped",
+                 "Mission-months", "MINUSCA", "ALL: "):
+        assert text in printed, text
 
 
 def test_every_planted_fault_is_reported_with_file_row_column_rule(imported) -> None:
@@ -148,7 +194,8 @@ def test_the_dashboard_page_renders_with_data_and_no_request(imported) -> None:
 
 
 def test_demo_public_writes_public_files_into_the_inbox(imported) -> None:
-    """Last in the module: `demo` starts afresh (the tests above have read the warehouse)."""
+    """Last in the module: `demo` starts afresh (the tests above have read the warehouse;
+    the paths are the module's own)."""
     from pipelines.config import get_settings
 
     settings = get_settings()

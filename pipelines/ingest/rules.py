@@ -44,11 +44,13 @@ def _sum_equals(typed: pd.DataFrame, rule: RuleSpec) -> None:
     sums = parts.sum(axis=1)
     ok = pd.Series(np.where(applicable, total == sums, None), index=typed.index)
     names = " + ".join(rule.parts or [])
-    detail = pd.Series(
-        [f"'{rule.column}' ({_number(t)}) is not {names} "
-         f"({' + '.join(_number(v) for v in row)} = {_number(s)})" if a else None
-         for t, row, s, a in zip(total, parts.to_numpy(), sums, applicable, strict=True)],
-        index=typed.index, dtype=object)
+    detail = pd.Series(None, index=typed.index, dtype=object)
+    failed = ok.eq(False)
+    detail[failed] = [
+        f"'{rule.column}' ({_number(t)}) is not {names} "
+        f"({' + '.join(_number(v) for v in row)} = {_number(s)})"
+        for t, row, s in zip(total[failed], parts[failed].to_numpy(), sums[failed],
+                             strict=True)]
     _put(typed, rule, rule.column, ok, detail)
 
 
