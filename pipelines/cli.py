@@ -212,7 +212,7 @@ def demo(
         "`pocmon import-public` would and run the job. Use --keep after a plain demo to have "
         "both.")] = False,
     months: Annotated[int, typer.Option(min=12, max=240, help="With --public: months of "
-                                        "public data per mission.")] = 48,
+                                        "public data per mission, from January 2016.")] = 96,
 ) -> None:
     """Write realistic synthetic inbox files for two missions, then run the weekly job.
 

@@ -50,7 +50,7 @@ TYPES = {"individual_police": ("Individual Police", 0.25),
          "experts": ("Experts on Mission", 0.2), "staff": ("Staff Officer", 0.18),
          "troops": ("Troops", 0.06)}
 POLICE_IRR = 0.85
-START = dt.date(2020, 1, 1)
+START = dt.date(2016, 1, 1)
 
 
 @dataclass
@@ -204,7 +204,7 @@ def _write_geojson(path: Path, events: list[dict[str, object]]) -> None:
                     encoding="utf-8")
 
 
-def write_public_demo(folder: Path, reference: Reference, *, months: int = 48, seed: int = 7,
+def write_public_demo(folder: Path, reference: Reference, *, months: int = 96, seed: int = 7,
                       effect: float = 1.0, truth_path: Path | None = None) -> PublicDemo:
     """Write the two public-format files into ``folder`` (not the inbox: ``pocmon
     import-public`` takes them there); the same arguments give the same files."""
