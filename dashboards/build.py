@@ -9,6 +9,9 @@ mission's language (``dim_missions.language``):
   quality (completeness, timeliness, quarantined rows);
 * ``budget_<MISSION>.html``: outputs planned against delivered and the outcome indicators, per
   fiscal year;
+* ``civilians_<MISSION>.html``, for a mission with public data (``marts.fct_mission_months``):
+  UN police strength against civilian deaths by month, the mission-month estimate and its
+  caveats, the faults found in the public files;
 
 and ``index.html`` (English and French) linking them. Every page is one self-contained file
 that opens offline and requests nothing from any host (see dashboards/page.py). The connection
@@ -21,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from dashboards import budget, data, leadership, planning
+from dashboards import budget, civilians, data, leadership, planning
 from dashboards.context import DASHBOARDS, Context, file_name, make_context
 from dashboards.page import generated_at
 from dashboards.theme import CSS, attr, esc, fmt_date, words
@@ -38,13 +41,19 @@ def build_dashboards(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path
     when = generated_at()
     written: list[Path] = []
     contexts = [make_context(con, mission, when) for mission in data.missions(con)]
+    extra: dict[str, list[str]] = {}
     for ctx in contexts:
         for dashboard in DASHBOARDS:
             path = out_dir / file_name(dashboard, ctx.mission_id)
             _write(path, BUILDERS[dashboard](ctx))
             written.append(path)
+        if data.has_mission_months(con, ctx.mission_id):
+            path = out_dir / file_name(civilians.DASHBOARD, ctx.mission_id)
+            _write(path, civilians.render(ctx))
+            written.append(path)
+            extra[ctx.mission_id] = [civilians.DASHBOARD]
     index = out_dir / "index.html"
-    _write(index, render_index(contexts))
+    _write(index, render_index(contexts, extra))
     written.append(index)
     return written
 
@@ -56,14 +65,16 @@ def _write(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def render_index(contexts: list[Context]) -> str:
-    """The bilingual index: each mission with its dashboards, labelled in its language."""
+def render_index(contexts: list[Context], extra: dict[str, list[str]] | None = None) -> str:
+    """The bilingual index: each mission with its dashboards (and ``extra`` pages, e.g. the
+    public-data page), labelled in its language."""
     items = []
     for ctx in contexts:
         w = words(ctx.lang)
+        pages = [*DASHBOARDS, *(extra or {}).get(ctx.mission_id, [])]
         links = " · ".join(
             f'<a href="{attr(file_name(d, ctx.mission_id))}" hreflang="{attr(ctx.lang)}">'
-            f"{esc(w(d))}</a>" for d in DASHBOARDS)
+            f"{esc(w(d))}</a>" for d in pages)
         when = (w("data_to", week=ctx.as_of.week, start=fmt_date(ctx.as_of.week_start, ctx.lang),
                   end=fmt_date(ctx.as_of.week_end, ctx.lang))
                 if ctx.as_of else w("no_data_yet"))

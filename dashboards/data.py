@@ -22,6 +22,8 @@ ALLOWED_TABLES = (
     "marts.dim_indicators", "marts.dim_periods", "marts.dim_weeks",
     "marts.fct_indicator_values", "marts.fct_reporting_returns", "marts.fct_data_quality",
     "marts.fct_quarantine_by_rule", "marts.fct_impact_estimates",
+    # public data: mission-month aggregates and the faults found in the public files
+    "marts.fct_mission_months", "marts.fct_public_data_findings",
 )
 IMPACT_TABLE = "fct_impact_estimates"
 # Indicator families in the order the dashboards list them (unknown families come last).
@@ -35,6 +37,7 @@ class Mission:
     mission_id: str
     name: str
     language: str
+    country: str = ""
 
 
 @dataclass(frozen=True)
@@ -59,10 +62,10 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool
 
 def missions(con: duckdb.DuckDBPyConnection) -> list[Mission]:
     rows = con.execute(
-        "select mission_id, mission_name, coalesce(language, 'en') "
+        "select mission_id, mission_name, coalesce(language, 'en'), coalesce(country, '') "
         "from marts.dim_missions order by mission_id").fetchall()
-    return [Mission(mid, name or mid, lang if lang in ("en", "fr") else "en")
-            for mid, name, lang in rows]
+    return [Mission(mid, name or mid, lang if lang in ("en", "fr") else "en", country)
+            for mid, name, lang, country in rows]
 
 
 def indicator_sort_key(code: str) -> tuple[int, str]:
@@ -207,3 +210,33 @@ def rejected_files(con: duckdb.DuckDBPyConnection, mission_id: str) -> pd.DataFr
         from marts.fct_data_quality
         where status = 'rejected' and (mission_id = ? or mission_id is null)
         order by received_at""", [mission_id]).df()
+
+
+def has_mission_months(con: duckdb.DuckDBPyConnection, mission_id: str) -> bool:
+    """The mission has public-data mission-months (so it gets the civilians page)."""
+    if not table_exists(con, "marts", "fct_mission_months"):
+        return False
+    return con.execute("select count(*) from marts.fct_mission_months where mission_id = ?",
+                       [mission_id]).fetchone()[0] > 0
+
+
+def mission_months(con: duckdb.DuckDBPyConnection, mission_id: str) -> pd.DataFrame:
+    """The mission's months of public data: UN personnel and UCDP GED civilian deaths."""
+    return con.execute("""
+        select month_start, month_label, individual_police, formed_police, police, troops,
+               police_lag1, troops_lag1, one_sided_civilian_deaths, civilian_deaths,
+               strength_reported, ged_covered
+        from marts.fct_mission_months where mission_id = ? order by month_start""",
+                       [mission_id]).df()
+
+
+def public_findings(con: duckdb.DuckDBPyConnection, mission_id: str) -> pd.DataFrame:
+    """Faults found in the public files: all quarantined rows (public files are not one
+    mission's) and the mission's own missing months."""
+    if not table_exists(con, "marts", "fct_public_data_findings"):
+        return pd.DataFrame(columns=["source_name", "rule", "mission_id", "month_start"])
+    return con.execute("""
+        select source_name, finding, rule, file_name, mission_id, month_start
+        from marts.fct_public_data_findings
+        where finding <> 'missing_month' or mission_id = ?
+        order by source_name, rule""", [mission_id]).df()

@@ -207,9 +207,12 @@ RULES = {
 }
 SOURCES = {
     "en": {"patrols": "patrols", "incidents": "incidents", "trainings": "trainings",
-           "strength": "strength returns", "surveys": "surveys"},
+           "strength": "strength returns", "surveys": "surveys",
+           "ged": "UCDP GED events (public)", "personnel": "UN personnel table (public)"},
     "fr": {"patrols": "patrouilles", "incidents": "incidents", "trainings": "formations",
-           "strength": "effectifs", "surveys": "enquêtes"},
+           "strength": "effectifs", "surveys": "enquêtes",
+           "ged": "événements UCDP GED (publics)",
+           "personnel": "tableau du personnel de l'ONU (public)"},
 }
 HEAD_OUTPUT = "PAT_COUNT"
 SECTOR_OUTPUTS = ("PAT_COUNT", "PAT_PERSON_HOURS")

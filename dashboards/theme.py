@@ -61,6 +61,7 @@ COMMON: dict[str, dict[str, str]] = {
                        "job first.",
         "leadership": "Leadership dashboard", "planning": "Planning dashboard",
         "budget": "Budget dashboard", "index": "All dashboards",
+        "civilians": "Police strength and civilian deaths",
         "other_dashboards": "Other dashboards of this mission:",
         "about": "About these figures",
         "suppression_note": (
@@ -99,6 +100,7 @@ COMMON: dict[str, dict[str, str]] = {
         "leadership": "Tableau de bord de la direction",
         "planning": "Tableau de bord de la planification",
         "budget": "Tableau de bord budgétaire", "index": "Tous les tableaux de bord",
+        "civilians": "Effectifs de police et victimes civiles",
         "other_dashboards": "Autres tableaux de bord de la mission :",
         "about": "À propos de ces chiffres",
         "suppression_note": (

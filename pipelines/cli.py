@@ -258,22 +258,32 @@ def demo(
         "keep them and add the demo files.")] = True,
     run_job: Annotated[bool, typer.Option("--run/--no-run", help="Run the weekly job after "
                                           "writing the files.")] = True,
+    public: Annotated[bool, typer.Option(
+        "--public", help="Instead: write small files in the public layouts (UCDP GED as "
+        "GeoJSON, the UN personnel table as CSV) with their typical faults, import them as "
+        "`pocmon import-public` would and run the job. Use --keep after a plain demo to have "
+        "both.")] = False,
+    months: Annotated[int, typer.Option(min=12, max=240, help="With --public: months of "
+                                        "public data per mission, from January 2016.")] = 96,
     wait: WaitOption = 0,
 ) -> None:
     """Write realistic synthetic inbox files for two missions, then run the weekly job.
 
     MINUSCA (francophone: French headers, .xlsx and ';' CSV) and UNMISS (English CSV), about
     20 sites each. A few bad rows and one unreadable file are planted so the quarantine is
-    never empty; the planted effects are documented in pipelines/demo/effects.py.
+    never empty; the planted effects are documented in pipelines/demo/effects.py. With
+    --public, public-format files instead (pipelines/demo/public_files.py documents what they
+    plant: a police effect and the faults real downloads have).
     """
     try:
         with exclusive_run(wait):
-            _demo(weeks, seed, effect, fresh, run_job)
+            _demo(weeks, seed, effect, fresh, run_job, public, months)
     except PocmonError as exc:
         raise _fail(str(exc)) from exc
 
 
-def _demo(weeks: int, seed: int, effect: float, fresh: bool, run_job: bool) -> None:
+def _demo(weeks: int, seed: int, effect: float, fresh: bool, run_job: bool, public: bool,
+          months: int) -> None:
     from pipelines.demo.generator import generate_demo
 
     settings = get_settings()
@@ -283,6 +293,9 @@ def _demo(weeks: int, seed: int, effect: float, fresh: bool, run_job: bool) -> N
         for path in (settings.paths.warehouse,
                      settings.paths.warehouse.with_suffix(".duckdb.wal")):
             path.unlink(missing_ok=True)
+    if public:
+        _public_demo(months, seed, effect, run_job)
+        return
     with console.status("Writing demo inbox files...") as status:
         summary = generate_demo(settings.paths.inbox, weeks=weeks, seed=seed, effect=effect,
                                 truth_path=settings.paths.demo_truth,
@@ -294,6 +307,122 @@ def _demo(weeks: int, seed: int, effect: float, fresh: bool, run_job: bool) -> N
     )
     if run_job:
         raise typer.Exit(report_run(run_weekly_job("demo")))
+
+
+def _public_demo(months: int, seed: int, effect: float, run_job: bool) -> None:
+    """``pocmon demo --public``: write the public-format files, import them, run the job."""
+    from pipelines.demo.public_files import write_public_demo
+    from pipelines.reference import load_reference
+
+    settings = get_settings()
+    folder = settings.paths.demo_truth.parent / "public"
+    with console.status("Writing public-format demo files..."):
+        demo = write_public_demo(folder, load_reference(), months=months, seed=seed,
+                                 effect=effect,
+                                 truth_path=folder.parent / "public_demo_truth.json")
+    console.print(
+        f"Wrote {demo.ged} (UCDP GED layout) and {demo.personnel} (UN personnel layout): "
+        f"{months} months, a planted rate ratio of {demo.police_irr:.2f} per 100 police and "
+        f"{len(demo.planted_faults)} planted faults, recorded in {demo.truth_path}."
+    )
+    _import_public([demo.ged], [demo.personnel], run_job)
+
+
+def _import_public(ged: list[Path], strength: list[Path], run_job: bool) -> None:
+    from pipelines.ingest.public import ImportProblem, stage
+
+    settings = get_settings()
+    staged: list[Path] = []
+    try:
+        for source, paths in (("ged", ged), ("personnel", strength)):
+            for path in paths:
+                staged += stage(path, source, settings.paths.inbox)
+    except ImportProblem as exc:
+        raise _fail(escape(str(exc))) from exc
+    for path in staged:
+        console.print(f"Inbox: {path}")
+    if not run_job:
+        console.print("Not run (--no-run): `pocmon run` loads them with the rest of the inbox.")
+        return
+    try:
+        outcome = run_weekly_job("import-public")
+    except PocmonError as exc:
+        raise _fail(str(exc)) from exc
+    code = report_run(outcome)
+    if outcome["success"]:
+        report_public()
+    raise typer.Exit(code)
+
+
+def report_public() -> None:
+    """What the public data gave: faults found, the mission-months, the estimates, the pages."""
+    import duckdb
+
+    settings = get_settings()
+    con = duckdb.connect(str(settings.paths.warehouse), read_only=True)
+    try:
+        findings = con.execute(
+            "select source_name, rule, count(*) from marts.fct_public_data_findings "
+            "group by all order by 1, 2").fetchall()
+        panel = con.execute(
+            "select mission_id, count(*), min(month_label), max(month_label), "
+            "count(*) filter (where not strength_reported), "
+            "count(*) filter (where ged_covered) from marts.fct_mission_months "
+            "group by 1 order by 1").fetchall()
+        sentences = con.execute(
+            "select mission_id, sentence_en from marts.fct_impact_estimates "
+            "where question = 'police_strength' and estimand like 'police_irr_per_%' "
+            "and estimand not like '%poisson' and estimand not like '%negbin' "
+            "order by mission_id <> 'ALL', mission_id").fetchall()
+    finally:
+        con.close()
+    table = Table(title="Faults found in the public files (reported, not corrected)",
+                  title_justify="left")
+    for name in ("source", "rule", "findings"):
+        table.add_column(name, justify="right" if name == "findings" else "left")
+    for source, rule, count in findings:
+        table.add_row(source, rule, str(count))
+    console.print(table if findings else "No fault found in the public files.")
+    months = Table(title="Mission-months (marts.fct_mission_months)", title_justify="left")
+    for name in ("mission", "months", "from", "to", "missing months", "with GED"):
+        months.add_column(name, justify="left" if name in ("mission", "from", "to") else "right")
+    for row in panel:
+        months.add_row(*(str(v) for v in row))
+    console.print(months)
+    for mission_id, sentence in sentences:
+        console.print(f"{mission_id}: {sentence}", markup=False, highlight=False)
+    pages = sorted((settings.paths.published / "dashboards").glob("civilians_*.html"))
+    for page in pages:
+        console.print(f"Dashboard: {page}")
+
+
+@app.command(name="import-public")
+def import_public(
+    ged: Annotated[list[Path] | None, typer.Option(
+        "--ged", help="A UCDP GED download: CSV, GeoJSON, or the .zip as downloaded from "
+        "https://ucdp.uu.se/downloads/ (repeat for several files).")] = None,
+    strength: Annotated[list[Path] | None, typer.Option(
+        "--strength", help="A UN peacekeeping personnel-contributions table (by mission, "
+        "contributor, month and personnel type, with female and male personnel): CSV or "
+        ".xlsx from https://psdata.un.org/ or https://peacekeeping.un.org/ (repeat for "
+        "several files).")] = None,
+    run_job: Annotated[bool, typer.Option("--run/--no-run", help="Run the weekly job after "
+                                          "copying the files into the inbox.")] = True,
+) -> None:
+    """Load public data: UCDP GED events and UN personnel contributions, as published.
+
+    The files are copied into the inbox (data/inbox/ged/ and data/inbox/personnel/; a .zip
+    is unpacked) and the weekly job runs: the same contracts, quarantine and manifest as
+    every other file. Faults of the public files (totals that are not the sum of their
+    parts, swapped or zero coordinates, missing months) are reported, never corrected. Then
+    it prints the faults found, the mission-months built, the estimate of civilian deaths
+    against police strength, and the dashboard pages.
+
+    Exit code 0 when the job succeeded (even with quarantined rows), 1 when it failed.
+    """
+    if not ged and not strength:
+        raise _fail("give at least one file: --ged FILE and/or --strength FILE")
+    _import_public(ged or [], strength or [], run_job)
 
 
 @app.command()
@@ -320,7 +449,7 @@ def validate(
     failed = 0
     for path in files:
         result = dry_run(path, reference, source,
-                         max_file_mb=get_settings().inbox.max_file_mb)
+                         max_file_mb=get_settings().inbox.max_file_mb_for(source or ""))
         if result.rejection:
             failed += 1
             console.print(f"[red]REJECTED[/] {result.rejection}")

@@ -11,7 +11,11 @@ from pydantic import BaseModel, Field
 
 PROJECT_ROOT = Path(os.environ.get("POCMON_HOME", Path(__file__).resolve().parents[1]))
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
-SOURCES = ("patrols", "incidents", "trainings", "strength", "surveys")
+# The mission's own weekly and monthly returns, then the public datasets (UCDP GED events and
+# UN peacekeeping personnel contributions), each one contract in pipelines/contracts/.
+MISSION_SOURCES = ("patrols", "incidents", "trainings", "strength", "surveys")
+PUBLIC_SOURCES = ("ged", "personnel")
+SOURCES = MISSION_SOURCES + PUBLIC_SOURCES
 
 
 class Paths(BaseModel):
@@ -33,8 +37,13 @@ class SensorSettings(BaseModel):
 
 
 class InboxSettings(BaseModel):
-    extensions: list[str] = Field(default_factory=lambda: [".csv", ".xlsx"])
+    extensions: list[str] = Field(default_factory=lambda: [".csv", ".xlsx", ".geojson"])
     max_file_mb: float = 50
+    source_max_file_mb: dict[str, float] = Field(default_factory=dict)
+
+    def max_file_mb_for(self, source: str) -> float:
+        """The size limit of one source's files."""
+        return self.source_max_file_mb.get(source, self.max_file_mb)
 
 
 class Settings(BaseModel):

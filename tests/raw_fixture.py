@@ -82,8 +82,11 @@ def copy_project(destination: Path) -> Path:
 
 
 def dbt_build(warehouse: Path, work: Path, *, project: Path = DBT_PROJECT,
-              dbt_vars: dict | None = None) -> subprocess.CompletedProcess:
-    """A real `dbt build` of ``project`` into ``warehouse``; target and logs under ``work``."""
+              dbt_vars: dict | None = None, select: str | None = None
+              ) -> subprocess.CompletedProcess:
+    """A real `dbt build` of ``project`` into ``warehouse``; target and logs under ``work``.
+    ``select``: only these nodes (dbt selection syntax), with no test selected indirectly
+    (select tests by their folder or name)."""
     env = {**os.environ, "POCMON_WAREHOUSE": str(warehouse),
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     command = [str(DBT), "build", "--project-dir", str(project), "--profiles-dir",
@@ -91,6 +94,8 @@ def dbt_build(warehouse: Path, work: Path, *, project: Path = DBT_PROJECT,
                str(work / "logs"), "--no-use-colors"]
     if dbt_vars:
         command += ["--vars", yaml.safe_dump(dbt_vars, default_flow_style=True).strip()]
+    if select:
+        command += ["--select", select, "--indirect-selection", "empty"]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300,
                           check=False)
 

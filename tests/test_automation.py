@@ -55,8 +55,8 @@ def test_definitions_hold_the_whole_graph():
     from pipelines.definitions import defs
 
     keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
-    assert {f"raw/{s}" for s in ("patrols", "incidents", "trainings", "strength", "surveys")
-            } <= keys
+    assert {f"raw/{s}" for s in ("patrols", "incidents", "trainings", "strength", "surveys",
+                                 "ged", "personnel")} <= keys
     assert {"staging/stg_pocmon__patrols", "marts/fct_site_weeks", "quarantine_report"} <= keys
     checks = {(c.asset_key, c.name) for c in defs.resolve_asset_graph().asset_check_keys}
     assert (AssetKey(["raw", "patrols"]), "rows_accounted_for") in checks
@@ -64,6 +64,12 @@ def test_definitions_hold_the_whole_graph():
                for key, name in checks)
     assert (AssetKey(["staging", "stg_ops__manifest"]),
             "assert_manifest_rows_accounted_for") in checks
+    # the public datasets' dbt models are fed by their ingestion assets (one lineage)
+    graph = defs.resolve_asset_graph()
+    for source, model in (("ged", "stg_public__ged_events"),
+                          ("personnel", "stg_public__personnel_contributions")):
+        assert AssetKey(["raw", source]) in graph.get(AssetKey(["staging", model])).parent_keys
+    assert "marts/fct_mission_months" in keys
     assert defs.resolve_job_def("weekly_job") is not None
     assert {s.name for s in defs.sensors} == {"inbox_sensor"}
 

@@ -93,9 +93,13 @@ def test_dbt_built_the_marts_from_the_loaded_rows(demo_run: dict) -> None:
     summary = json.loads((_paths()["published"] / "quarantine" / "run_summary.json")
                          .read_text(encoding="utf-8"))
     assert summary["mart_rows"]["fct_patrols"] > 0
-    # the impact estimates ran on the demo (6 weeks: some are "not estimable", all are worded)
+    # the impact estimates ran on the demo (6 weeks: some are "not estimable", all are worded;
+    # without public data the police-strength rows say so)
     questions = _query("select distinct question from marts.fct_impact_estimates")
-    assert {q for (q,) in questions} == {"deterrence", "response", "perception"}
+    assert {q for (q,) in questions} == {"deterrence", "response", "perception",
+                                         "police_strength"}
+    assert _query("select count(*) from marts.fct_impact_estimates where question = "
+                  "'police_strength' and estimate is not null") == [(0,)]
     assert _query("select count(*) from marts.fct_impact_estimates "
                   "where sentence_en is null or sentence_fr is null") == [(0,)]
 

@@ -17,6 +17,10 @@ in_raw as (
     select file_id, count(*) from {{ ref('stg_pocmon__strength') }} group by 1
     union all
     select file_id, count(*) from {{ ref('stg_pocmon__surveys') }} group by 1
+    union all
+    select file_id, count(*) from {{ ref('stg_public__ged_events') }} group by 1
+    union all
+    select file_id, count(*) from {{ ref('stg_public__personnel_contributions') }} group by 1
 )
 
 select manifest.file_id, manifest.status, manifest.rows_loaded, in_raw.rows_in_raw

@@ -43,6 +43,8 @@ class ColumnSpec(BaseModel):
     aliases: list[str] = Field(default_factory=list)
     allowed: list[str] | None = None
     values_fr: dict[str, str] = Field(default_factory=dict)
+    # other published spellings of allowed values (e.g. "Formed Police Units")
+    value_aliases: dict[str, str] = Field(default_factory=dict)
     min: float | None = None
     max: float | None = None
     reference: Literal["missions", "sectors", "sites", "units"] | None = None
@@ -51,6 +53,9 @@ class ColumnSpec(BaseModel):
     personal: bool = False
     phone: bool = False
     restricted: bool = False
+    # an exact coordinate: loaded (site assignment needs it) but never published, and shown
+    # only to the whole degree in the quarantine
+    location: bool = False
 
     @property
     def pseudonym_column(self) -> str:
@@ -58,19 +63,52 @@ class ColumnSpec(BaseModel):
         return f"{self.name.removesuffix('_id')}_key"
 
 
+RuleKind = Literal["not_before", "at_most", "required_when", "sum_equals", "group_total",
+                   "not_zero_point", "swapped_coordinates", "in_country"]
+
+
 class RuleSpec(BaseModel):
-    """A cross-field rule: ``column`` compared with ``other`` or required under a condition."""
+    """A rule across columns or rows, checked after each column's own rules.
+
+    ``not_before``/``at_most``: ``column`` against ``other``; ``required_when``: ``column``
+    needed under ``when``; ``sum_equals``: ``column`` equals the sum of ``parts``;
+    ``group_total``: in rows whose ``total_when`` column holds one of its values (e.g. a
+    contributor "all"), each of ``columns`` equals the sum over the other rows with the same
+    ``group_by`` values in the file; ``not_zero_point``: ``column`` (latitude) and ``other``
+    (longitude) are not both 0; ``swapped_coordinates``/``in_country``: the point lies in the
+    bounding box of the mission country named by ``country`` (seed country_bounds), and is not
+    a point that lies there only once latitude and longitude are exchanged.
+    """
 
     name: str
-    kind: Literal["not_before", "at_most", "required_when"]
+    kind: RuleKind
     column: str
     other: str | None = None
     when: dict[str, str] | None = None
+    parts: list[str] | None = None
+    columns: list[str] | None = None
+    group_by: list[str] | None = None
+    total_when: dict[str, list[str]] | None = None
+    country: str | None = None
+
+    @property
+    def checked_columns(self) -> list[str]:
+        """The columns an issue of this rule is reported on (one issue per column)."""
+        return list(self.columns or [self.column])
+
+    def involves(self, column: str) -> list[str]:
+        """Columns whose own failure makes this rule moot for a row."""
+        named = [column, self.other, self.country, *(self.parts or []), *(self.group_by or [])]
+        return [c for c in dict.fromkeys(named) if c]
 
 
 class PeriodSpec(BaseModel):
+    """What period a file covers: the ISO week or month most of its rows fall in, a label,
+    or (``span``) the first to the last month of its rows, for published datasets whose
+    files cover years; a later file whose span covers an earlier one's supersedes it."""
+
     column: str
-    grain: Literal["week", "month", "label"]
+    grain: Literal["week", "month", "label", "span"]
 
 
 class Contract(BaseModel):
@@ -78,9 +116,15 @@ class Contract(BaseModel):
     description: str
     key: list[str]
     mission_column: str
+    # the mission column holds published names (a country, a DPO acronym) that the seed
+    # public_names maps to missions, for this dataset; rows it does not map load, but stay out
+    # of the marts (the manifest says how many)
+    mission_lookup: str | None = None
     period: PeriodSpec
     columns: dict[str, ColumnSpec]
     rules: list[RuleSpec] = Field(default_factory=list)
+    # published columns known and deliberately not loaded (not listed as unexpected)
+    unused_columns: list[str] = Field(default_factory=list)
 
     def model_post_init(self, __context: object) -> None:
         for name, spec in self.columns.items():

@@ -70,7 +70,7 @@ def build_ingestion_asset(source: str) -> AssetsDefinition:
             report = ingest_source(
                 con, source, inbox.inbox, inbox.reference(), inbox.key(),
                 extensions=inbox.extensions, run_id=context.run_id, progress=context.log.info,
-                max_file_mb=inbox.max_file_mb,
+                max_file_mb=inbox.source_max_file_mb.get(source, inbox.max_file_mb),
             )
             mismatches = con.execute(ACCOUNTING_SQL.format(source=source)).fetchall()
             rules = Counter(

@@ -20,13 +20,20 @@ from pipelines.reference import Reference, load_reference
 
 
 class WarehouseResource(DuckDBResource):
-    """The DuckDB warehouse; its folder is created on first use (a fresh clone has none)."""
+    """The DuckDB warehouse; its folder is created on first use (a fresh clone has none).
+
+    The connection is closed even when the step fails (dagster-duckdb closes it only on
+    success, and a failed step's open connection kept the CLI from reading the warehouse
+    afterwards)."""
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
         with super().get_connection() as con:
-            yield con
+            try:
+                yield con
+            finally:
+                con.close()
 
 
 class InboxResource(ConfigurableResource):
@@ -38,6 +45,7 @@ class InboxResource(ConfigurableResource):
     published_dir: str
     extensions: list[str]
     max_file_mb: float
+    source_max_file_mb: dict[str, float] = {}
 
     @property
     def inbox(self) -> Path:
@@ -74,6 +82,7 @@ def build_resources() -> dict[str, object]:
             published_dir=str(settings.paths.published),
             extensions=settings.inbox.extensions,
             max_file_mb=settings.inbox.max_file_mb,
+            source_max_file_mb=settings.inbox.source_max_file_mb,
         ),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=_dbt_executable()),
     }

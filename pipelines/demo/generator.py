@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines.config import SOURCES
+from pipelines.config import MISSION_SOURCES
 from pipelines.contracts import load_contract
 from pipelines.demo.effects import planted_effects
 from pipelines.demo.files import split_into_files, write_file
@@ -158,7 +158,7 @@ def generate_demo(inbox: Path, *, weeks: int = 52, seed: int = 7, effect: float 
         for kind, values in data.personal_values.items():
             personal.setdefault(kind, []).extend(values)
         narratives.extend(data.narratives)
-        for source in SOURCES:
+        for source in MISSION_SOURCES:
             parts = split_into_files(load_contract(source), mission_id, mission["language"],
                                      data.tables[source])
             files |= parts
@@ -167,7 +167,7 @@ def generate_demo(inbox: Path, *, weeks: int = 52, seed: int = 7, effect: float 
     faults = [f for spec in FAULTS if (f := _plant_fault(rng, files, spec)) is not None]
     _locate_faults(files, faults)
     written: list[Path] = []
-    rows: dict[str, int] = dict.fromkeys(SOURCES, 0)
+    rows: dict[str, int] = dict.fromkeys(MISSION_SOURCES, 0)
     timing = np.random.default_rng([seed, 1])  # apart from the data's random stream
     for number, (name, frame) in enumerate(sorted(files.items()), start=1):
         source = name.split("/", 1)[0]

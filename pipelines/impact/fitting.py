@@ -59,10 +59,12 @@ class Fit:
     cov: np.ndarray
     n_obs: int
     n_clusters: int
+    # degrees of freedom of the t reference when the errors are not clustered (HAC: N - K)
+    resid_df: int | None = None
 
     @property
     def df(self) -> int:
-        return self.n_clusters - 1
+        return self.resid_df if self.resid_df is not None else self.n_clusters - 1
 
     def _index(self, names: Sequence[str]) -> list[int]:
         return [self.names.index(n) for n in names]
@@ -159,6 +161,28 @@ def cluster_cov(x: np.ndarray, w: np.ndarray, r: np.ndarray, clusters: pd.Series
             deltas[g, keep] = -np.linalg.lstsq(sub, scores[g, keep], rcond=None)[0]
     g_count = len(levels)
     return (g_count - 1) / g_count * deltas.T @ deltas
+
+
+def hac_cov(x: np.ndarray, w: np.ndarray, r: np.ndarray, units: pd.Series,
+            times: pd.Series, lags: int) -> np.ndarray:
+    """Newey-West (HAC) covariance of an M-estimator within each unit's time series (Bartlett
+    weights 1 - l/(lags+1); observations l periods apart, by their time index, not their
+    order, so a gap in a series is not bridged), no dependence across units; scaled N/(N-K).
+    For panels with too few units to cluster on (e.g. one or two missions' months)."""
+    scores = x * r[:, None]
+    meat = scores.T @ scores
+    frame = pd.DataFrame({"unit": units.to_numpy(), "time": times.to_numpy(),
+                          "row": np.arange(len(x))})
+    for lag in range(1, lags + 1):
+        later = frame.assign(time=frame["time"] - lag)
+        pairs = frame.merge(later, on=["unit", "time"], suffixes=("_early", "_late"))
+        if pairs.empty:
+            continue
+        cross = scores[pairs["row_late"].to_numpy()].T @ scores[pairs["row_early"].to_numpy()]
+        meat += (1 - lag / (lags + 1)) * (cross + cross.T)
+    bread = np.linalg.pinv(x.T @ (x * w[:, None]))
+    n, k = x.shape
+    return n / max(n - k, 1) * bread @ meat @ bread
 
 
 def drop_separated(frame: pd.DataFrame, y: str, groups: Sequence[str]) -> pd.DataFrame:

@@ -62,8 +62,8 @@ def build(*, question: str, estimand: str, mission_id: str, method: str, unit: s
           phrase: wording.Phrase, caveat: tuple[str, str], options: ImpactOptions,
           coef: Coef | None = None, error: NotEstimable | None = None,
           transform: Callable[[float], float] = lambda v: v,
-          pretrend_p: float | None = None, context: dict[str, object] | None = None
-          ) -> Estimate:
+          pretrend_p: float | None = None, context: dict[str, object] | None = None,
+          few_clusters_caveat: bool = True) -> Estimate:
     """An estimate from a fitted coefficient (or the reason there is none)."""
     est = Estimate(f"{question}.{estimand}.{mission_id}", mission_id, question, estimand,
                    method, unit, pretrend_p=NAN if pretrend_p is None else pretrend_p)
@@ -80,8 +80,9 @@ def build(*, question: str, estimand: str, mission_id: str, method: str, unit: s
         est.sentence_en, est.sentence_fr = wording.sentences(
             phrase, unit, est.estimate, est.ci_low, est.ci_high, est.null_value,
             est.p_value, est.n_obs, est.n_clusters, options.level, pretrend_p, context)
-        if coef.n_clusters < options.few_clusters:
-            few_en, few_fr = (s.format(n=coef.n_clusters) for s in wording.FEW_CLUSTERS)
+        if few_clusters_caveat and coef.n_clusters < options.few_clusters:
+            few_en, few_fr = (text.format(n=coef.n_clusters, what=what) for text, what in zip(
+                wording.FEW_CLUSTERS, (phrase.clusters_en, phrase.clusters_fr), strict=True))
             caveat_en, caveat_fr = f"{caveat_en} {few_en}", f"{caveat_fr} {few_fr}"
     est.caveat_en, est.caveat_fr = caveat_en, caveat_fr
     return est

@@ -33,6 +33,8 @@ class Phrase:
     none_fr: str
     n_en: str  # what n_obs counts, e.g. "site-days"
     n_fr: str
+    clusters_en: str = "sites"  # what n_clusters counts
+    clusters_fr: str = "sites"
 
 
 GRADE = {
@@ -49,8 +51,8 @@ PRETREND_WARNING = (
 )
 NOT_ESTIMABLE = ("Could not be estimated: {why}.", "Estimation impossible : {why}.")
 FEW_CLUSTERS = (
-    "Only {n} sites (clusters): the confidence interval is approximate.",
-    "Seulement {n} sites (grappes) : l'intervalle de confiance est approximatif.",
+    "Only {n} {what} (clusters): the confidence interval is approximate.",
+    "Seulement {n} {what} (grappes) : l'intervalle de confiance est approximatif.",
 )
 
 
@@ -132,7 +134,10 @@ def stats_text(unit: str, estimate: float, low: float, high: float, n_obs: int,
     ci = CI_WORDS[lang].format(level=number(level * 100, 0, lang),
                                lo=value_text(unit, low, lang), hi=value_text(unit, high, lang))
     n = f"{number(n_obs, 0, lang)} {phrase.n_en if k == 0 else phrase.n_fr}"
-    sites = f"{number(n_clusters, 0, lang)} sites"
+    what = phrase.clusters_en if k == 0 else phrase.clusters_fr
+    if n_clusters == 1:
+        what = what.removesuffix("s")
+    sites = f"{number(n_clusters, 0, lang)} {what}"
     sep = "; " if lang == "en" else " ; "
     return f"({head}{sep}{ci}{sep}{n}, {sites})"
 

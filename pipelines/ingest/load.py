@@ -28,7 +28,7 @@ from pipelines.ingest.pseudonymise import pseudonymise
 from pipelines.ingest.read import DEFAULT_MAX_FILE_MB, FileRejected, ReadResult, read_file
 from pipelines.ingest.restricted import seal
 from pipelines.ingest.validate import FILE_COLUMN, ContractSuite, Issue, validate_frame
-from pipelines.reference import Reference
+from pipelines.reference import Reference, name_key
 from pipelines.storage_errors import storage_problem
 
 Progress = Callable[[str], None]
@@ -128,14 +128,27 @@ class _Candidate:
         self.read, self.rejection, self.rejection_rule = None, message, rule
 
 
-def _slot(contract: Contract, typed: pd.DataFrame) -> str | None:
+def row_missions(contract: Contract, typed: pd.DataFrame, reference: Reference) -> pd.Series:
+    """Each row's mission id: the mission column itself, or (``mission_lookup``) the mission
+    its published name maps to; None where it maps to no configured mission."""
+    values = typed[contract.mission_column]
+    if contract.mission_lookup is None:
+        return values
+    lookup = reference.mission_lookup(contract.mission_lookup)
+    return values.map(lambda v: lookup.get(name_key(v)), na_action="ignore")
+
+
+def _slot(contract: Contract, typed: pd.DataFrame, missions_of_rows: pd.Series) -> str | None:
     """source|mission(s)|period of a file's good rows: a re-submission supersedes."""
     if typed.empty:
         return None
-    missions = "+".join(sorted(typed[contract.mission_column].dropna().astype(str).unique()))
+    missions = "+".join(sorted(missions_of_rows.dropna().astype(str).unique()))
     values = typed[contract.period.column].dropna()
     if values.empty:
         return None
+    if contract.period.grain == "span":
+        months = pd.to_datetime(values).dt.strftime("%Y-%m")
+        return f"{contract.source}|{missions}|{months.min()}..{months.max()}"
     if contract.period.grain == "week":
         iso = pd.to_datetime(values).dt.isocalendar()
         labels = iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)
@@ -192,14 +205,39 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> 
         con.unregister("incoming")
 
 
+def span_covers(new_slot: str | None, old_slot: str | None) -> bool:
+    """A ``span`` slot whose missions and months include another's: the later file (e.g. a
+    new GED release, or the next personnel table) replaces the earlier one."""
+    if not new_slot or not old_slot or new_slot.count("|") != 2 or old_slot.count("|") != 2:
+        return False
+    source, missions, span = new_slot.split("|")
+    old_source, old_missions, old_span = old_slot.split("|")
+    if source != old_source or ".." not in span or ".." not in old_span:
+        return False
+    first, last = span.split("..")
+    old_first, old_last = old_span.split("..")
+    covered = set(filter(None, old_missions.split("+"))) <= set(missions.split("+"))
+    return covered and first <= old_first and old_last <= last
+
+
+def replaces(contract: Contract, name: str, slot: str | None, old_name: str,
+             old_slot: str | None) -> bool:
+    """A file supersedes a loaded one of the same name or slot (or, for ``span`` periods, one
+    whose span it covers)."""
+    return (name == old_name or (slot is not None and old_slot == slot)
+            or (contract.period.grain == "span" and span_covers(slot, old_slot)))
+
+
 def _supersede(con: duckdb.DuckDBPyConnection, contract: Contract, candidate: _Candidate,
                slot: str | None) -> str | None:
-    """Retire the loaded file with the same slot or the same name; returns its name."""
-    previous = con.execute(
-        "select file_id, file_name from ops.manifest where source = ? and status = 'loaded' "
-        "and (file_name = ? or (slot is not null and slot = ?))",
-        [contract.source, candidate.name, slot],
-    ).fetchall()
+    """Retire the loaded file with the same slot or the same name (or, for ``span`` periods,
+    one whose span this file covers); returns its name."""
+    previous = [
+        (file_id, name) for file_id, name, old_slot in con.execute(
+            "select file_id, file_name, slot from ops.manifest where source = ? "
+            "and status = 'loaded'", [contract.source]).fetchall()
+        if replaces(contract, candidate.name, slot, name, old_slot)
+    ]
     for file_id, _ in previous:
         con.execute(f"delete from raw.{contract.source} where _file_id = ?", [file_id])
         for spec in contract.restricted_columns:
@@ -402,7 +440,8 @@ def ingest_source(con: duckdb.DuckDBPyConnection, source: str, inbox: Path,
             if suite is None and any(c.read is not None for c in batch):
                 suite = ContractSuite(contract, reference, as_of)
             typed, issues = validate_candidates(batch, contract, reference, as_of, suite)
-            report.files += _load_batch(con, contract, batch, typed, issues, key, run_id, now)
+            report.files += _load_batch(con, contract, batch, typed, issues, key, run_id,
+                                        now, reference)
             done += len(batch)
             rows += sum(len(c.read.frame) for c in batch if c.read is not None)
             for candidate in batch:
@@ -442,7 +481,7 @@ def _batches(candidates: list[_Candidate], contract: Contract,
 
 def _load_batch(con: duckdb.DuckDBPyConnection, contract: Contract, batch: list[_Candidate],
                 typed: pd.DataFrame, issues: list[Issue], key: bytes, run_id: str | None,
-                now: dt.datetime) -> list[FileOutcome]:
+                now: dt.datetime, reference: Reference) -> list[FileOutcome]:
     """Load a validated batch, file by file in order; files of one slot go one at a time."""
     issues_by_file: dict[str, list[Issue]] = {}
     for issue in issues:
@@ -452,8 +491,8 @@ def _load_batch(con: duckdb.DuckDBPyConnection, contract: Contract, batch: list[
     group: list[_Prepared] = []
     for candidate in batch:
         prepared = _prepare(contract, candidate, by_file.get(candidate.file_id),
-                            issues_by_file.get(candidate.file_id, []))
-        if any(prepared.collides_with(earlier) for earlier in group):
+                            issues_by_file.get(candidate.file_id, []), reference)
+        if any(prepared.collides_with(earlier, contract) for earlier in group):
             outcomes += _load_group(con, contract, group, key, run_id, now)
             group = []
         group.append(prepared)
@@ -468,17 +507,20 @@ class _Prepared:
     good: pd.DataFrame | None  # None when the file is rejected
     issues: list[Issue]
     slot: str | None = None
+    missions: pd.Series | None = None  # each good row's configured mission (None: not one)
 
-    def collides_with(self, other: _Prepared) -> bool:
-        """Both would supersede the same earlier file: they must load one after the other."""
+    def collides_with(self, other: _Prepared, contract: Contract) -> bool:
+        """One would supersede the other: they must load one after the other."""
         if self.good is None or other.good is None:
             return False
-        return (self.candidate.name == other.candidate.name
-                or (self.slot is not None and self.slot == other.slot))
+        return (replaces(contract, self.candidate.name, self.slot, other.candidate.name,
+                         other.slot)
+                or replaces(contract, other.candidate.name, other.slot, self.candidate.name,
+                            self.slot))
 
 
 def _prepare(contract: Contract, candidate: _Candidate, rows: pd.DataFrame | None,
-             issues: list[Issue]) -> _Prepared:
+             issues: list[Issue], reference: Reference) -> _Prepared:
     if candidate.read is None:
         return _Prepared(candidate, None, [])
     issues = issues + [Issue(candidate.file_id, p.row_number, None, p.rule, p.value, p.message)
@@ -486,7 +528,8 @@ def _prepare(contract: Contract, candidate: _Candidate, rows: pd.DataFrame | Non
     if rows is None:  # a file with a header and no rows
         return _Prepared(candidate, pd.DataFrame(), issues)
     good = rows[~rows["__row_number"].isin({i.row_number for i in issues})]
-    return _Prepared(candidate, good, issues, _slot(contract, good))
+    missions = row_missions(contract, good, reference)
+    return _Prepared(candidate, good, issues, _slot(contract, good, missions), missions)
 
 
 def _already_loaded(con: duckdb.DuckDBPyConnection, contract: Contract,
@@ -557,6 +600,13 @@ def _load_group(con: duckdb.DuckDBPyConnection, contract: Contract, group: list[
         if read.ignored_columns:
             notes.append("ignored column(s) not in the contract: "
                          + ", ".join(read.ignored_columns))
+        if contract.mission_lookup is not None and raw is not None:
+            loaded_rows = good["__row_number"].isin(raw["_row_number"])
+            outside = int(prepared.missions[loaded_rows].isna().sum())
+            if outside:
+                notes.append(f"{outside} row(s) of missions or countries not in the reference "
+                             f"data (seed public_names, {contract.mission_lookup}): loaded, "
+                             "not in the marts")
         if superseded[file_id]:
             notes.append(f"supersedes {superseded[file_id]}")
         outcome = FileOutcome(candidate.name, file_id, "loaded", read.rows_read,

@@ -1,4 +1,4 @@
-"""Read an inbox file (CSV or .xlsx) into a frame of text cells under the contract's names.
+"""Read an inbox file (CSV, .xlsx or GeoJSON) into a frame of text cells under the contract's names.
 
 Everything here works on text: typing and rules are the contract's job (``validate``).
 A file that cannot be read at all raises ``FileRejected`` with one clear message; a row that
@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import re
 import unicodedata
 import zipfile
@@ -377,6 +378,42 @@ def _read_xlsx_table(path: Path, display: str, contract: Contract) -> tuple[_Tab
 
 
 # ---------------------------------------------------------------------------------------------
+# GeoJSON (UCDP GED)
+
+
+def _read_geojson_table(path: Path, display: str) -> _Table:
+    """A GeoJSON FeatureCollection as UCDP publishes GED: each feature's properties are one
+    row (the same columns as the CSV download); a Point geometry fills latitude and longitude
+    only where the properties lack them. Rows are numbered as in the CSV (first feature = 2)."""
+    text, notes = _decode(path.read_bytes(), display)
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FileRejected(f"{display}: not a valid GeoJSON file ({exc.msg}, line {exc.lineno})"
+                           ) from None
+    features = document.get("features") if isinstance(document, dict) else None
+    if not isinstance(features, list):
+        raise FileRejected(f"{display}: not a GeoJSON FeatureCollection (no 'features' list)")
+    if not features:
+        raise FileRejected(f"{display}: the GeoJSON file holds no features")
+    header: dict[str, None] = {}
+    records: list[dict[str, object]] = []
+    for feature in features:
+        properties = dict((feature or {}).get("properties") or {})
+        geometry = (feature or {}).get("geometry") or {}
+        point = geometry.get("coordinates") if geometry.get("type") == "Point" else None
+        if isinstance(point, list) and len(point) >= 2:
+            for name, value in (("longitude", point[0]), ("latitude", point[1])):
+                if properties.get(name) in (None, ""):
+                    properties[name] = value
+        header.update(dict.fromkeys(properties))
+        records.append(properties)
+    names = list(header)
+    rows = [[_cell_text(record.get(name)) for name in names] for record in records]
+    return _Table([names, *rows], notes=notes)
+
+
+# ---------------------------------------------------------------------------------------------
 # The header
 
 
@@ -417,7 +454,9 @@ def _map_header(header: list[str], contract: Contract, display: str,
             f"column(s) {', '.join(missing)}; row {row_number} holds {found}"
             + "".join(f"; {h}" for h in hints)
         )
-    ignored = [cell for cell, name in zip(header, mapped, strict=True) if name is None and cell]
+    known = {normalise_name(c) for c in contract.unused_columns}
+    ignored = [cell for cell, name in zip(header, mapped, strict=True)
+               if name is None and cell and normalise_name(cell) not in known]
     return mapped, ignored
 
 
@@ -450,8 +489,9 @@ def read_file(path: Path, contract: Contract, display: str | None = None, *,
     """Read one CSV or .xlsx file as text cells, columns renamed to the contract's names."""
     display = display or path.name
     suffix = path.suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        raise FileRejected(f"{display}: unsupported file type '{suffix}' (use .csv or .xlsx)")
+    if suffix not in (".csv", ".xlsx", ".geojson", ".json"):
+        raise FileRejected(f"{display}: unsupported file type '{suffix}' (use .csv, .xlsx or "
+                           ".geojson)")
     check_size(path, display, max_file_mb)
     if suffix == ".csv":
         text, notes = _decode(path.read_bytes(), display)
@@ -460,9 +500,12 @@ def read_file(path: Path, contract: Contract, display: str | None = None, *,
             return fast
         table = _csv_table(text, notes, display)
         header = _find_header(table.rows, contract, display)
-    else:
+    elif suffix == ".xlsx":
         check_zip(path, display, max_file_mb)
         table, header = _read_xlsx_table(path, display, contract)
+    else:
+        table = _read_geojson_table(path, display)
+        header = _find_header(table.rows, contract, display)
     notes = list(table.notes)
     skipped = sum(any(c.strip() for c in row) for row in table.rows[: header.index])
     if skipped:

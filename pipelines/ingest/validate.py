@@ -19,9 +19,16 @@ import pandas as pd
 
 from pipelines.contracts import ColumnSpec, Contract, RuleSpec
 from pipelines.ingest.read import normalise_name
+from pipelines.ingest.rules import (
+    FILE_COLUMN,
+    ROW_RULES,
+    add_rule_columns,
+    flag_column,
+    rule_detail,
+)
 from pipelines.reference import Reference
 
-FILE_COLUMN = "__file_id"
+__all__ = ["FILE_COLUMN", "Issue", "validate_frame"]
 REDACTED = "<redacted: personal or restricted data>"
 DAY_FIRST = "__day_first"
 TRUE_WORDS = {"yes", "y", "true", "1", "oui", "o", "vrai"}
@@ -72,6 +79,7 @@ def _normalised_values(text: pd.Series, spec: ColumnSpec, ids: set[str] | None) 
     """Map allowed values, French aliases and reference ids to their canonical spelling."""
     canon = {normalise_name(v): v for v in (spec.allowed or [])}
     canon |= {normalise_name(k): v for k, v in spec.values_fr.items()}
+    canon |= {normalise_name(k): v for k, v in spec.value_aliases.items()}
     canon |= {normalise_name(v): v for v in (ids or ())}
     if not canon:
         return text
@@ -133,6 +141,16 @@ def _parse_local_timestamps(text: pd.Series, day_first: bool) -> pd.Series:
     return typed
 
 
+def _to_month(text: pd.Series) -> pd.Series:
+    """YYYY-MM (or an ISO date in the month), else a day-first date (31/07/2020, as the UN
+    peacekeeping personnel tables write their reporting dates): the month's first day."""
+    month = _to_timestamp(text.str.slice(0, 7), "%Y-%m")
+    if month.isna().sum() > text.isna().sum():
+        day_first = _to_timestamp(text.str.slice(0, 10), "%d/%m/%Y")
+        month = month.fillna(day_first - pd.to_timedelta(day_first.dt.day - 1, unit="D"))
+    return month
+
+
 def _to_boolean(text: pd.Series) -> pd.Series:
     def word(value: str) -> bool | None:
         key = normalise_name(value)
@@ -180,8 +198,7 @@ def coerce(frame: pd.DataFrame, contract: Contract, reference: Reference) -> pd.
             if spec.type == "date":
                 typed = typed.dt.normalize()
         elif spec.type == "month":
-            as_text = text.astype("string").str.strip()
-            typed = _to_timestamp(as_text.str.slice(0, 7), "%Y-%m")
+            typed = _to_month(text.astype("string").str.strip())
         else:  # boolean
             typed = _to_boolean(text)
         out[name] = typed
@@ -221,6 +238,14 @@ def add_utc_columns(typed: pd.DataFrame, contract: Contract, reference: Referenc
 def _rule_expectations(rule: RuleSpec) -> list:
     import great_expectations.expectations as gxe
 
+    if rule.kind in ROW_RULES:  # flags computed by pipelines.ingest.rules
+        return [
+            gxe.ExpectColumnValuesToBeInSet(
+                column=flag_column(rule, column), value_set=[True],
+                meta={"column": column, "rule": rule.name, "involves": rule.involves(column)},
+            )
+            for column in rule.checked_columns
+        ]
     meta = {"column": rule.column, "rule": rule.name,
             "involves": [rule.column, *([rule.other] if rule.other else [])]}
     if rule.kind == "not_before":
@@ -407,9 +432,23 @@ def _type_hint(text: str, spec: ColumnSpec, day_first: bool) -> str:
     return ""
 
 
+def shown_value(spec: ColumnSpec | None, value: str | None) -> str | None:
+    """A cell as the quarantine may keep it: personal and restricted values redacted, exact
+    coordinates to the whole degree only (enough to see a swap or a zero)."""
+    if value is None or spec is None:
+        return value
+    if spec.personal or spec.restricted:
+        return REDACTED
+    if spec.location:
+        number = _to_number(pd.Series([value], dtype="string")).iloc[0]
+        return value if pd.isna(number) else f"~{number:.0f} (exact value withheld)"
+    return value
+
+
 def _detail(rule: str, column: str, text: str | None, spec: ColumnSpec | None,
             contract: Contract, row: pd.Series, meta: dict) -> str:
-    shown = REDACTED if spec and (spec.personal or spec.restricted) else repr(text)
+    shown = REDACTED if spec and (spec.personal or spec.restricted) else repr(
+        shown_value(spec, text))
     if rule == "required":
         return f"'{column}' is required but empty"
     if rule == "type":
@@ -438,6 +477,8 @@ def _detail(rule: str, column: str, text: str | None, spec: ColumnSpec | None,
     if rule == "unique_in_file":
         return f"the key ({', '.join(contract.key)}) appears more than once in this file"
     for custom in contract.rules:
+        if custom.name == rule and custom.kind in ROW_RULES:
+            return rule_detail(custom, column, row) or f"breaks rule {rule}"
         if custom.name == rule:
             other = row.get(f"{custom.other}__text")
             if custom.kind == "not_before":
@@ -475,14 +516,13 @@ def issues_from_results(results: list, typed: pd.DataFrame, contract: Contract) 
             row = typed.loc[index]
             text = row.get(f"{column}__text")
             value = None if text is None or pd.isna(text) else str(text)
-            redacted = spec is not None and (spec.personal or spec.restricted)
             issues.append(
                 Issue(
                     file_id=row[FILE_COLUMN],
                     row_number=int(row["__row_number"]),
                     column=column,
                     rule=rule,
-                    value=REDACTED if redacted and value is not None else value,
+                    value=shown_value(spec, value),
                     detail=_detail(rule, column, value, spec, contract, row, meta),
                 )
             )
@@ -504,5 +544,6 @@ def validate_frame(frame: pd.DataFrame, contract: Contract, reference: Reference
     if typed.empty:
         return typed, []
     add_utc_columns(typed, contract, reference)
+    add_rule_columns(typed, contract, reference)
     suite = suite or ContractSuite(contract, reference, as_of)
     return typed, issues_from_results(suite.run(typed), typed, contract)

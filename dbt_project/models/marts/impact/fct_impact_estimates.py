@@ -1,9 +1,10 @@
 """fct_impact_estimates: are civilians safer where and when police are present?
 
-One row per estimate (deterrence, response, perception), for all missions pooled and for each
-mission, with its N, 95% CI, method and a plain sentence in English and French whose strength
-follows the evidence. Computed by pipelines/impact from the marts below (a dbt Python model, so
-it rebuilds whenever they do).
+One row per estimate (deterrence, response, perception, and police strength against civilian
+deaths on the public mission-month panel), for all missions pooled and for each mission, with
+its N, 95% CI, method and a plain sentence in English and French whose strength follows the
+evidence. Computed by pipelines/impact from the marts below (a dbt Python model, so it rebuilds
+whenever they do).
 """
 
 from pipelines.impact.estimates import MARTS, estimate_all
@@ -20,6 +21,7 @@ def model(dbt, session):
         "fct_site_weeks": dbt.ref("fct_site_weeks"),
         "fct_survey_site_rounds": dbt.ref("fct_survey_site_rounds"),
         "dim_sites": dbt.ref("dim_sites"),
+        "fct_mission_months": dbt.ref("fct_mission_months"),
     }
     missing = set(MARTS) - set(refs)
     if missing:
