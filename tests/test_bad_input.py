@@ -27,7 +27,8 @@ from test_contracts import GOOD_ROWS, _second_row
 from typer.testing import CliRunner
 
 import pipelines.ingest.load as load
-from pipelines.config import SOURCES, get_settings
+from pipelines.config import MISSION_SOURCES as SOURCES
+from pipelines.config import get_settings
 from pipelines.ingest.load import FileOutcome, ingest_source, read_candidates
 from pipelines.ingest.read import MB, FileRejected, read_file
 
