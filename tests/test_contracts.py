@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -230,3 +231,24 @@ def test_xlsx_file_loads_like_csv(warehouse, reference, tmp_path):
     assert [(r[0], r[1], r[2]) for r in _quarantine(warehouse)] == [
         (3, "women", "women_within_deployed")]
     assert warehouse.execute("select month, deployed from raw.strength").fetchall()[0][1] == 560
+
+
+def test_a_known_file_is_not_read_again_unless_it_changed(warehouse, reference, tmp_path,
+                                                          monkeypatch):
+    """Name, size and modification time known: not even hashed (a weekly run does not re-read
+    years of history); touched: hashed again, and still loaded once."""
+    from pipelines.ingest import load
+
+    path = write_csv(tmp_path / "patrols" / "week.csv", [GOOD_ROWS["patrols"]])
+    ingest_source(warehouse, "patrols", tmp_path, reference, KEY, extensions=EXTENSIONS)
+    hashed: list[Path] = []
+    real_hash = load.content_hash
+    monkeypatch.setattr(load, "content_hash", lambda p: hashed.append(p) or real_hash(p))
+    again = ingest_source(warehouse, "patrols", tmp_path, reference, KEY, extensions=EXTENSIONS)
+    assert [f.status for f in again.files] == ["unchanged"] and hashed == []
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
+    touched = ingest_source(warehouse, "patrols", tmp_path, reference, KEY,
+                            extensions=EXTENSIONS)
+    assert [f.status for f in touched.files] == ["unchanged"] and hashed == [path]
+    assert warehouse.execute("select count(*) from raw.patrols").fetchone() == (1,)

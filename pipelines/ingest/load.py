@@ -286,13 +286,16 @@ def format_issue(file_name: str, issue: Issue) -> str:
 def _record(con: duckdb.DuckDBPyConnection, candidate: _Candidate, source: str,
             outcome: FileOutcome, slot: str | None, run_id: str | None,
             now: dt.datetime) -> None:
+    stat = candidate.path.lstat()
     con.execute(
-        "insert into ops.manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?, ?)",
+        "insert into ops.manifest (file_id, source, file_name, content_hash, slot, status, "
+        "rows_read, rows_loaded, rows_quarantined, received_at, processed_at, message, run_id, "
+        "file_bytes, file_mtime_ns) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             candidate.file_id, source, candidate.name, candidate.digest, slot, outcome.status,
             outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined,
-            dt.datetime.fromtimestamp(candidate.path.lstat().st_mtime, dt.UTC).replace(tzinfo=None),
-            now, outcome.message or None, run_id,
+            dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).replace(tzinfo=None),
+            now, outcome.message or None, run_id, stat.st_size, stat.st_mtime_ns,
         ],
     )
 
@@ -306,11 +309,22 @@ def _refused_digest(name: str, path: Path, why: str) -> str:
     return hashlib.sha256(f"refused unread\0{name}\0{target}\0{why}".encode()).hexdigest()
 
 
+def _quick_key(name: str, path: Path) -> tuple[str, int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (name, stat.st_size, stat.st_mtime_ns)
+
+
 def read_candidates(paths: list[Path], inbox: Path, contract: Contract,
                     known_hashes: set[str], *, max_file_mb: float = DEFAULT_MAX_FILE_MB,
-                    read: bool = True) -> tuple[list[_Candidate], list[FileOutcome]]:
+                    read: bool = True, known_files: dict[tuple, str] | None = None
+                    ) -> tuple[list[_Candidate], list[FileOutcome]]:
     """Hash and (unless ``read`` is false) read the files not seen before; identical content
-    is skipped.
+    is skipped. A file whose name, size and modification time (to the nanosecond) are those
+    of a processed file (``known_files``, to its hash) is known without being read again, as
+    rsync and make know theirs: a weekly run does not re-read years of history.
 
     A path leading out of the inbox is refused (rule ``unsafe_path``) before it is opened,
     a file that cannot be opened is rejected, and a file beyond ``max_file_mb`` is hashed
@@ -324,6 +338,8 @@ def read_candidates(paths: list[Path], inbox: Path, contract: Contract,
         unsafe = unsafe_path(path, inbox)
         if unsafe:
             refusal = ("unsafe_path", f"{name}: refused and not read: {unsafe}")
+        elif (quick := _quick_key(name, path)) in (known_files or {}):
+            digest = known_files[quick]
         else:
             try:
                 digest = content_hash(path)
@@ -419,14 +435,15 @@ def ingest_source(con: duckdb.DuckDBPyConnection, source: str, inbox: Path,
     report = SourceReport(source)
     say = progress or (lambda _message: None)
     paths = discover(inbox, source, extensions)
-    known = {
-        row[0]
-        for row in con.execute(
-            "select content_hash from ops.manifest where source = ?", [source]
-        ).fetchall()
-    }
+    processed = con.execute(
+        "select content_hash, file_name, file_bytes, file_mtime_ns from ops.manifest "
+        "where source = ?", [source]).fetchall()
+    known = {row[0] for row in processed}
+    quick = {(name, size, mtime): digest for digest, name, size, mtime in processed
+             if size is not None}
     candidates, report.files = read_candidates(paths, inbox, contract, known,
-                                               max_file_mb=max_file_mb, read=False)
+                                               max_file_mb=max_file_mb, read=False,
+                                               known_files=quick)
     if not candidates:
         say(f"{source}: {len(paths)} file(s), nothing new")
         return report

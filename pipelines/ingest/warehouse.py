@@ -30,7 +30,9 @@ create table if not exists ops.manifest (
     processed_at timestamp not null,
     superseded_by varchar,
     message varchar,
-    run_id varchar
+    run_id varchar,
+    file_bytes bigint,                -- size and modification time (ns) when processed: an
+    file_mtime_ns bigint              -- unchanged file is known again without reading it
 )
 """
 
@@ -55,6 +57,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for schema in ("raw", "restricted", "ops"):
         con.execute(f"create schema if not exists {schema}")
     con.execute(MANIFEST_DDL)
+    for column in ("file_bytes", "file_mtime_ns"):  # warehouses made before these columns
+        con.execute(f"alter table ops.manifest add column if not exists {column} bigint")
     con.execute(QUARANTINE_DDL)
     for source, contract in load_contracts().items():
         columns = ", ".join(f'"{n}" {t}' for n, t in contract.raw_table_columns().items())
