@@ -32,6 +32,14 @@ AT_SECTOR = "@Juba sector"
 RESPONSE = "Civilians under imminent threat get a timely police response"
 PRESENCE = "A visible police presence deters violence against civilians"
 SAFETY = "Civilians feel safe where they live"
+# the outcomes in French (cpas_outcome_fr), as a francophone mission's export shows them
+FRENCH = {
+    RESPONSE: "Les civils sous une menace imminente reçoivent une intervention policière en "
+              "temps utile",
+    PRESENCE: "Une présence policière visible a un effet dissuasif sur les violences contre "
+              "les civils",
+    SAFETY: "Les civils se sentent en sécurité là où ils vivent",
+}
 
 INDICATORS = [
     # code, name_en, name_fr, outcome, unit, direction, aggregation, levels, numerator, denom
@@ -177,14 +185,16 @@ def build_warehouse(path: Path) -> Path:
     con.execute("""
         create table marts.dim_indicators (
             indicator_code varchar, indicator_family varchar, name_en varchar, name_fr varchar,
-            definition_en varchar, definition_fr varchar, cpas_outcome varchar, poc_tier varchar,
+            definition_en varchar, definition_fr varchar, cpas_outcome varchar,
+            cpas_outcome_fr varchar, poc_tier varchar,
             phase varchar, police_role varchar, kind varchar, source_mart varchar, unit varchar,
             direction varchar, aggregation varchar, disaggregations varchar, levels varchar,
             numerator varchar, denominator varchar)""")
     con.executemany("insert into marts.dim_indicators values "
-                    f"({', '.join('?' * 19)})", [
+                    f"({', '.join('?' * 20)})", [
                         (code, code.split("_")[0], en, fr, f"Definition of {en}.",
-                         f"Définition : {fr}.", outcome, "II", "response", "deterrent",
+                         f"Définition : {fr}.", outcome, FRENCH[outcome], "II", "response",
+                         "deterrent",
                          "outcome" if unit == "percent" else "output", "fct_x", unit, direction,
                          aggregation, "mission|mode", levels, numerator, denominator)
                         for code, en, fr, outcome, unit, direction, aggregation, levels,
@@ -233,6 +243,12 @@ def export(*args: str):
     result = runner.invoke(app, ["export", *args])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     return result
+
+
+def french_sheets(*outcomes: str) -> dict[str, str]:
+    """The sheet name of each (English) outcome in a French workbook."""
+    names = sheet_names([FRENCH[o] for o in outcomes], reserved=("Dictionnaire", "Lisez-moi"))
+    return {o: names[FRENCH[o]] for o in outcomes}
 
 
 def rows(book: openpyxl.Workbook, sheet: str) -> list[dict]:
@@ -314,16 +330,20 @@ def test_xlsx_per_mission(env: Path) -> None:
     assert "MINUSCA_FY2025-26_mission_indicators.xlsx" in result.output
     assert "No value suppressed" in result.output
 
-    outcomes = sheet_names([PRESENCE, RESPONSE, SAFETY])
+    # a sheet per outcome in the mission's language, in the same (catalogue) order
+    english = sheet_names([PRESENCE, RESPONSE, SAFETY])
+    french = french_sheets(PRESENCE, RESPONSE, SAFETY)
     fr = openpyxl.load_workbook(minusca)
-    assert fr.sheetnames == [*outcomes.values(), "Dictionnaire", "Lisez-moi"]
+    assert fr.sheetnames == [*french.values(), "Dictionnaire", "Lisez-moi"]
     en = openpyxl.load_workbook(unmiss)
-    assert en.sheetnames == [*outcomes.values(), "Dictionary", "README"]
+    assert en.sheetnames == [*english.values(), "Dictionary", "README"]
+    assert fr.sheetnames[0].startswith("Une présence policière")
+    assert en.sheetnames[0].startswith("A visible police presence")
     for book in (fr, en):
         for name in book.sheetnames[:-1]:
             assert book[name].freeze_panes == "A2"
 
-    presence = outcomes[PRESENCE]
+    presence = french[PRESENCE]
     headers = [c.value for c in fr[presence][1]]
     assert headers[:3] == ["Code de l'indicateur", "Indicateur", "Unité organisationnelle"]
     assert "Valeur réelle" in headers and "Statut" in headers
@@ -337,13 +357,13 @@ def test_xlsx_per_mission(env: Path) -> None:
 
     actual = cell(fr, presence, "Valeur réelle", **{"Période": "FY2025-26"})
     assert actual.number_format == "#,##0" and actual.data_type == "n"
-    response = outcomes[RESPONSE]
+    response = french[RESPONSE]
     actual = cell(fr, response, "Valeur réelle", **{"Période": "FY2025-26"})
     assert actual.value == pytest.approx(0.755) and actual.number_format == "0.0%"
     status = cell(fr, response, "Statut", **{"Période": "FY2025-26"})
     assert status.value == "à risque"
-    assert cell(en, response, "Status", Period="FY2025-26").value == "at risk"
-    safety = cell(en, outcomes[SAFETY], "95% CI low", Period="FY2025-26")
+    assert cell(en, english[RESPONSE], "Status", Period="FY2025-26").value == "at risk"
+    safety = cell(en, english[SAFETY], "95% CI low", Period="FY2025-26")
     assert safety.value == pytest.approx(0.55) and safety.number_format == "0.0%"
 
     dictionary = rows(fr, "Dictionnaire")
@@ -354,8 +374,18 @@ def test_xlsx_per_mission(env: Path) -> None:
     assert rsp["Dénominateur"] == "count(*)" and rsp["Agrégation"] == "ratio de sommes"
     assert rsp["Définition"].startswith("Définition") and rsp["Unité"] == "pourcentage"
     assert dictionary[0]["Dénominateur"] is None  # no denominator: empty, not "None"
-    readme = " ".join(str(c.value) for c in fr["Lisez-moi"]["A"])
-    assert "Colonnes" in readme and "Valeur réelle : " in readme and PRESENCE in readme
+    assert [(d["Résultat CPAS"], d["Feuille"]) for d in dictionary] == \
+        [(FRENCH[o], french[o]) for o in (PRESENCE, RESPONSE, SAFETY)]
+    assert [(d["CPAS outcome"], d["Sheet"]) for d in rows(en, "Dictionary")] == \
+        [(o, english[o]) for o in (PRESENCE, RESPONSE, SAFETY)]
+    readme = [str(c.value) for c in fr["Lisez-moi"]["A"]]
+    assert f"{french[PRESENCE]} : {FRENCH[PRESENCE]}" in readme
+    readme = " ".join(readme)
+    assert "Colonnes" in readme and "Valeur réelle : " in readme
+    assert not any(outcome in readme for outcome in (PRESENCE, RESPONSE, SAFETY))
+    readme = [str(c.value) for c in en["README"]["A"]]
+    assert f"{english[PRESENCE]}: {PRESENCE}" in readme
+    assert not any(label in " ".join(readme) for label in FRENCH.values())
 
 
 def test_xlsx_sites_suppressed_and_neutralised(env: Path) -> None:
@@ -367,7 +397,7 @@ def test_xlsx_sites_suppressed_and_neutralised(env: Path) -> None:
     assert "not reported at site level: SRV_FEEL_SAFE" in result.output
 
     book = openpyxl.load_workbook(path)
-    outcomes = sheet_names([PRESENCE, RESPONSE])
+    outcomes = french_sheets(PRESENCE, RESPONSE)
     assert book.sheetnames == [*outcomes.values(), "Dictionnaire", "Lisez-moi"]
     table = rows(book, outcomes[PRESENCE])
     assert {r["Unité organisationnelle"] for r in table} == {"'" + HYPERLINK, "Bria"}
@@ -393,7 +423,9 @@ def test_xlsx_language_override_and_disaggregated(env: Path, tmp_path: Path) -> 
                     "--out", str(out))
     assert result.exit_code == 0, result.output
     book = openpyxl.load_workbook(out / "MINUSCA_2025-Q3_mission_disaggregated_indicators.xlsx")
-    assert book.sheetnames[-2:] == ["Dictionary", "README"]
+    # the forced language names the sheets too
+    assert book.sheetnames == [*sheet_names([PRESENCE, RESPONSE]).values(), "Dictionary",
+                               "README"]
     table = rows(book, sheet_names([PRESENCE])[PRESENCE])
     q3 = [(r["Disaggregation"], r["Category"], r["Actual"]) for r in table
           if r["Period"] == "2025-Q3"]
@@ -405,7 +437,7 @@ def test_xlsx_language_override_and_disaggregated(env: Path, tmp_path: Path) -> 
 def test_week_and_month(env: Path) -> None:
     assert export("-p", "2025-09", "-m", "MINUSCA").exit_code == 0
     book = openpyxl.load_workbook(env / "MINUSCA_2025-09_mission_indicators.xlsx")
-    periods = [r["Période"] for r in rows(book, sheet_names([PRESENCE])[PRESENCE])]
+    periods = [r["Période"] for r in rows(book, french_sheets(PRESENCE)[PRESENCE])]
     assert periods == ["2025-W36", "2025-W37", "2025-W38", "2025-W39", "2025-09"]
     assert export("-p", "2025-w37", "-m", "MINUSCA").exit_code == 0
     book = openpyxl.load_workbook(env / "MINUSCA_2025-W37_mission_indicators.xlsx")
@@ -450,7 +482,10 @@ def test_csv(env: Path) -> None:
     indicator = dictionary[dictionary["entry"] == "indicator"].iloc[0]
     assert (indicator["name"], indicator["label"], indicator["unit"], indicator["numerator"]) \
         == ("PAT_COUNT", "Patrouilles effectuées", "nombre", "count(*)")
-    assert indicator["cpas_outcome"] == PRESENCE and indicator["aggregation"] == "somme"
+    assert indicator["cpas_outcome"] == FRENCH[PRESENCE] and indicator["aggregation"] == "somme"
+    english = pd.read_csv(env / "UNMISS_2025-Q3_sector_dictionary.csv", encoding="utf-8-sig",
+                          keep_default_na=False)
+    assert english.loc[english["entry"] == "indicator", "cpas_outcome"].iloc[0] == PRESENCE
 
 
 def test_csv_suppressed_and_disaggregated(env: Path) -> None:
@@ -548,6 +583,22 @@ def test_help_has_examples() -> None:
     for fragment in ("pocmon export --period FY2025-26", "--level", "--format", "--out",
                      "--mission", "--language", "--disaggregated", "2025-W14"):
         assert fragment in text
+
+
+def test_warehouse_without_french_outcomes(env: Path, tmp_path: Path, warehouse_file: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warehouse built before dim_indicators had cpas_outcome_fr: rebuild it, no English."""
+    old = tmp_path / "old.duckdb"
+    old.write_bytes(warehouse_file.read_bytes())
+    with duckdb.connect(str(old)) as con:
+        con.execute("alter table marts.dim_indicators drop column cpas_outcome_fr")
+    monkeypatch.setenv("POCMON_WAREHOUSE", str(old))
+    get_settings.cache_clear()
+    result = export("-p", "2025-Q3", "-m", "MINUSCA")
+    text = " ".join(result.output.split())
+    assert result.exit_code == 1
+    assert "lacks columns ['cpas_outcome_fr']" in text and "pocmon run" in text
+    assert not env.exists() or not any(env.iterdir())
 
 
 def test_inconsistent_marts(env: Path, tmp_path: Path, warehouse_file: Path,

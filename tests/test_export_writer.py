@@ -13,7 +13,9 @@ from pipelines.indicators.export_writer import (
     SHEET_COLUMNS,
     TRACKING_COLUMNS,
     neutralise,
+    outcome_sheets,
     sheet_names,
+    write_dictionary_csv,
     write_tracking_csv,
     write_tracking_xlsx,
 )
@@ -21,6 +23,7 @@ from pipelines.indicators.export_writer import (
 INJECTED = ["=HYPERLINK(\"http://x\",\"y\")", "+1", "-x", "@SUM(A1)"]
 RESPONSE = "Civilians under imminent threat get a timely police response"
 PRESENCE = "A visible police presence deters violence against civilians"
+OUTCOME = {"en": "cpas_outcome", "fr": "cpas_outcome_fr"}
 
 
 @pytest.fixture(scope="module")
@@ -78,9 +81,18 @@ def test_xlsx(
 ) -> None:
     path = write_tracking_xlsx(frame, catalogue, tmp_path / "t.xlsx", language=language)
     book = openpyxl.load_workbook(path)
-    presence, response = sheet_names([PRESENCE, RESPONSE]).values()
-    assert set(book.sheetnames) == {presence, response, dictionary, readme}
-    assert book.sheetnames[-2:] == [dictionary, readme]
+    # the sheets are named after the outcomes in the language, in catalogue order
+    by_code = catalogue.set_index("indicator_code")
+    label = {o: by_code.loc[code, OUTCOME[language]]
+             for o, code in ((PRESENCE, "PAT_COUNT"), (RESPONSE, "RSP_WITHIN_TARGET"))}
+    names = sheet_names([label[PRESENCE], label[RESPONSE]], reserved=(dictionary, readme))
+    presence, response = names[label[PRESENCE]], names[label[RESPONSE]]
+    assert book.sheetnames == [presence, response, dictionary, readme]
+    if language == "fr":
+        assert presence.startswith("Une présence policière")
+        assert response.startswith("Les civils sous une menace")
+    else:
+        assert (presence, response) == tuple(sheet_names([PRESENCE, RESPONSE]).values())
 
     for name in (presence, response, dictionary):
         ws = book[name]
@@ -113,7 +125,63 @@ def test_xlsx(
     assert all(c.data_type != "f" for c in everything)
     assert not any(t.startswith(("=", "+", "-", "@")) for t in texts)
     notes = " ".join(str(c.value) for c in book[readme]["A"])
-    assert word in notes and RESPONSE in notes
+    assert word in notes and label[RESPONSE] in notes
+    assert (RESPONSE in notes) == (language == "en")
+    entries = list(book[dictionary].iter_rows(min_row=2, values_only=True))
+    assert {(r[0], r[3], r[4]) for r in entries} == {
+        ("PAT_COUNT", label[PRESENCE], presence), ("RSP_MEDIAN_MINUTES", label[RESPONSE], response),
+        ("RSP_WITHIN_TARGET", label[RESPONSE], response)}
+
+
+def test_outcome_sheets_same_order_in_both_languages(catalogue: pd.DataFrame) -> None:
+    english, french = outcome_sheets(catalogue, "en"), outcome_sheets(catalogue, "fr")
+    assert list(english) == list(french) == list(dict.fromkeys(catalogue["cpas_outcome"]))
+    assert [label for label, _ in english.values()] == list(english)
+    labels = dict(zip(catalogue["cpas_outcome"], catalogue["cpas_outcome_fr"], strict=True))
+    assert [label for label, _ in french.values()] == [labels[o] for o in french]
+    for sheets, reserved in ((english, {"dictionary", "readme"}),
+                             (french, {"dictionnaire", "lisez-moi"})):
+        names = [name for _, name in sheets.values()]
+        assert len({n.casefold() for n in names}) == len(names)
+        assert not {n.casefold() for n in names} & reserved
+        assert all(len(n) <= 31 and not set(n) & set("[]:*?/\\") for n in names)
+    # no French sheet needed a (2) to be told apart: each starts differently
+    assert not any(name.endswith(")") for _, name in french.values())
+
+
+def test_french_outcomes_are_required_and_one_per_outcome(
+    tmp_path: Path, frame: pd.DataFrame, catalogue: pd.DataFrame
+) -> None:
+    with pytest.raises(ValueError, match="cpas_outcome_fr"):
+        write_tracking_xlsx(frame, catalogue.drop(columns="cpas_outcome_fr"),
+                            tmp_path / "x.xlsx", language="fr")
+    blank = catalogue.copy()
+    blank.loc[blank["indicator_code"] == "PAT_COUNT", "cpas_outcome_fr"] = ""
+    with pytest.raises(ValueError, match="PAT_COUNT"):
+        write_dictionary_csv(blank, ["actual"], tmp_path / "d.csv", language="fr")
+    split = catalogue.copy()  # one English outcome, two French labels
+    split.loc[split["indicator_code"] == "RSP_MEDIAN_MINUTES", "cpas_outcome_fr"] = "Autre"
+    with pytest.raises(ValueError, match="more than one"):
+        write_tracking_xlsx(frame, split, tmp_path / "x.xlsx", language="fr")
+    merged = catalogue.copy()  # two English outcomes, one French label
+    merged.loc[merged["cpas_outcome"] == RESPONSE, "cpas_outcome_fr"] = \
+        merged.loc[merged["indicator_code"] == "PAT_COUNT", "cpas_outcome_fr"].item()
+    with pytest.raises(ValueError, match="more than one CPAS outcome"):
+        write_tracking_xlsx(frame, merged, tmp_path / "x.xlsx", language="fr")
+    # English exports need no French column
+    path = write_tracking_xlsx(frame, catalogue.drop(columns="cpas_outcome_fr"),
+                               tmp_path / "en.xlsx", language="en")
+    assert openpyxl.load_workbook(path).sheetnames[0] == sheet_names([PRESENCE])[PRESENCE]
+
+
+def test_dictionary_csv_outcome_in_the_language(tmp_path: Path, catalogue: pd.DataFrame) -> None:
+    used = catalogue[catalogue["indicator_code"] == "PAT_COUNT"]
+    for language in ("en", "fr"):
+        path = write_dictionary_csv(used, ["actual"], tmp_path / f"{language}.csv", language)
+        back = pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False)
+        outcome = back.loc[back["entry"] == "indicator", "cpas_outcome"].item()
+        assert outcome == used[OUTCOME[language]].item()
+    assert outcome.startswith("Une présence policière visible")
 
 
 def test_csv(tmp_path: Path, frame: pd.DataFrame) -> None:

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipelines.indicators.catalogue import DOCS, load_catalogue, render_reference
+from pipelines.indicators.catalogue import DOCS, load_catalogue, outcome_labels, render_reference
 from pipelines.ingest.warehouse import connect
 
 REPO = Path(__file__).resolve().parents[1]
@@ -106,11 +106,65 @@ def test_french_text_is_french(catalogue: pd.DataFrame) -> None:
     assert accented.mean() > 0.5
 
 
+# UN French for the terms the English outcomes use
+FRENCH_TERMS = {
+    "host-state police": "de l'État hôte",
+    "IDP camps": "camps de personnes déplacées (PDI)",
+    "POC sites": "sites de protection des civils (PdC)",
+    "sexual and gender-based violence": "violences sexuelles et basées sur le genre (VSBG)",
+    "UN police": "police des Nations Unies",
+    "civilians": "civils",
+}
+
+
+def test_every_outcome_has_one_french_label(catalogue: pd.DataFrame) -> None:
+    """cpas_outcome_fr: never empty, one French label per English outcome and back (1:1)."""
+    assert (catalogue["cpas_outcome_fr"].str.strip() != "").all()
+    assert (catalogue["cpas_outcome_fr"] == catalogue["cpas_outcome_fr"].str.strip()).all()
+    pairs = catalogue[["cpas_outcome", "cpas_outcome_fr"]].drop_duplicates()
+    assert len(pairs) == catalogue["cpas_outcome"].nunique() \
+        == catalogue["cpas_outcome_fr"].nunique()
+    assert pairs["cpas_outcome"].is_unique and pairs["cpas_outcome_fr"].is_unique
+    labels = outcome_labels(catalogue, "fr")
+    assert labels == dict(zip(pairs["cpas_outcome"], pairs["cpas_outcome_fr"], strict=True))
+    assert list(labels) == list(dict.fromkeys(catalogue["cpas_outcome"]))  # catalogue order
+    assert outcome_labels(catalogue, "en") == {o: o for o in labels}
+    # French, not the English copied
+    assert not set(labels) & set(labels.values())
+    assert sum(bool(re.search(r"[éèêàùçôîÉ]", fr)) for fr in labels.values()) > len(labels) / 2
+    for english, french in labels.items():
+        for en_term, fr_term in FRENCH_TERMS.items():
+            if en_term.casefold() in english.casefold():
+                assert fr_term in french, (english, french, fr_term)
+
+
+def test_outcome_labels_refuse_a_broken_catalogue(catalogue: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="cpas_outcome_fr"):
+        outcome_labels(catalogue.drop(columns="cpas_outcome_fr"), "fr")
+    one = catalogue.iloc[0]["indicator_code"]
+    blank = catalogue.assign(cpas_outcome_fr=catalogue["cpas_outcome_fr"].where(
+        catalogue["indicator_code"] != one, " "))
+    with pytest.raises(ValueError, match=one):
+        outcome_labels(blank, "fr")
+    same = catalogue.assign(cpas_outcome_fr="Un seul libellé")
+    with pytest.raises(ValueError, match="more than one CPAS outcome"):
+        outcome_labels(same, "fr")
+    with pytest.raises(ValueError, match="language"):
+        outcome_labels(catalogue, "de")
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_docs_are_what_the_catalogue_renders(catalogue: pd.DataFrame, language: str) -> None:
     rendered = render_reference(catalogue, language)
     for row in catalogue.itertuples():
         assert f"### {row.indicator_code} — " in rendered
+    # the CPAS outcomes in the document's language only
+    shown, other = ("cpas_outcome", "cpas_outcome_fr") if language == "en" else \
+        ("cpas_outcome_fr", "cpas_outcome")
+    for outcome in set(catalogue[shown]):
+        assert f"{outcome}\n" in rendered
+    for outcome in set(catalogue[other]):
+        assert outcome not in rendered
     assert DOCS[language].read_text(encoding="utf-8") == rendered, (
         f"{DOCS[language].name} is stale: run python -m pipelines.indicators.catalogue"
     )
@@ -142,5 +196,11 @@ def test_dbt_builds_dim_indicators(tmp_path: Path, catalogue: pd.DataFrame) -> N
             "select definition_en from marts.dim_indicators "
             "where indicator_code = 'RSP_WITHIN_TARGET'"
         ).fetchone()[0]
+        outcomes = con.execute(
+            "select indicator_code, cpas_outcome, cpas_outcome_fr from marts.dim_indicators"
+        ).fetchall()
     assert rows == len(catalogue)
+    assert sorted(outcomes) == sorted(
+        catalogue[["indicator_code", "cpas_outcome", "cpas_outcome_fr"]].itertuples(
+            index=False, name=None))
     assert "within 90 minutes" in definition and "{" not in definition

@@ -4,6 +4,10 @@ The CSV is the single source: dbt seeds it into ``dim_indicators`` and this modu
 Markdown, one section per POC tier, then one per indicator, in English or French. The docs in
 ``docs/`` are generated, never edited by hand; rewrite them with
 ``python -m pipelines.indicators.catalogue``.
+
+The CPAS outcome is in ``cpas_outcome`` (English, the outcome's key: exports group indicators by
+it) and ``cpas_outcome_fr`` (French), one French label per English outcome; ``outcome_labels``
+gives the label of each outcome in a language and refuses a catalogue that breaks that.
 """
 
 from __future__ import annotations
@@ -20,10 +24,12 @@ DOCS = {"en": REPO / "docs" / "indicators.md", "fr": REPO / "docs" / "indicators
 
 COLUMNS = [
     "indicator_code", "name_en", "name_fr", "definition_en", "definition_fr", "cpas_outcome",
-    "poc_tier", "phase", "police_role", "kind", "numerator", "denominator", "unit", "direction",
-    "aggregation", "disaggregations", "levels", "source_mart", "small_cells",
+    "cpas_outcome_fr", "poc_tier", "phase", "police_role", "kind", "numerator", "denominator",
+    "unit", "direction", "aggregation", "disaggregations", "levels", "source_mart", "small_cells",
 ]
 TIERS = ["I", "II", "III"]
+# the column holding the CPAS outcome in each language; the English one is the outcome's key
+OUTCOME_COLUMNS = {"en": "cpas_outcome", "fr": "cpas_outcome_fr"}
 # a dbt var named in the catalogue's text, e.g. {response_target_minutes}
 SETTING = re.compile(r"\{([a-z_]+)\}")
 
@@ -105,7 +111,7 @@ TEXT = {
         },
         "table": ["Code", "Indicateur", "Type", "Rôle", "Phase"],
         "fields": {
-            "cpas_outcome": "Résultat CPAS (libellé anglais)",
+            "cpas_outcome": "Résultat CPAS",
             "kind": "Type",
             "police_role": "Rôle de la police",
             "phase": "Phase",
@@ -172,6 +178,36 @@ def load_catalogue(path: Path | None = None) -> pd.DataFrame:
     return frame[COLUMNS]
 
 
+def outcome_labels(catalogue: pd.DataFrame, language: str) -> dict[str, str]:
+    """Each CPAS outcome of the catalogue (its English text, the key), in catalogue order, with
+    its label in the language.
+
+    Raises ValueError when the catalogue lacks the language's column, when a label is empty, or
+    when the labels are not one per outcome (an outcome with two labels, or two outcomes with
+    the same label): an export would then merge or split its sheets.
+    """
+    if language not in OUTCOME_COLUMNS:
+        raise ValueError(f"language must be one of {sorted(OUTCOME_COLUMNS)}, not {language!r}")
+    column = OUTCOME_COLUMNS[language]
+    if column not in catalogue.columns:
+        raise ValueError(f"the indicator catalogue lacks the column {column}")
+    keys = catalogue["cpas_outcome"].astype(object)
+    labels = catalogue[column].astype(object)
+    empty = [code for code, label in zip(catalogue["indicator_code"], labels, strict=True)
+             if label is None or pd.isna(label) or not str(label).strip()]
+    if empty:
+        raise ValueError(f"indicators without a {column}: {empty}")
+    pairs = pd.DataFrame({"key": keys.astype(str), "label": labels.astype(str).str.strip()})
+    pairs = pairs.drop_duplicates()
+    twice = sorted(set(pairs.loc[pairs["key"].duplicated(), "key"]))
+    if twice:
+        raise ValueError(f"CPAS outcomes with more than one {column}: {twice}")
+    shared = sorted(set(pairs.loc[pairs["label"].duplicated(), "label"]))
+    if shared:
+        raise ValueError(f"{column} labels given to more than one CPAS outcome: {shared}")
+    return dict(zip(pairs["key"], pairs["label"], strict=True))
+
+
 def _value(language: str, value: str, unit: bool = False) -> str:
     """A catalogue value in the language; the unit "ratio" is not the aggregation "ratio"."""
     if unit and value == "ratio":
@@ -194,6 +230,7 @@ def render_reference(catalogue: pd.DataFrame, language: str = "en") -> str:
         raise ValueError(f"language must be one of {sorted(TEXT)}, not {language!r}")
     text = TEXT[language]
     fields = text["fields"]
+    outcomes = outcome_labels(catalogue, language)
     kinds = catalogue["kind"].value_counts()
     lines = [
         f"# {text['title']}",
@@ -206,7 +243,7 @@ def render_reference(catalogue: pd.DataFrame, language: str = "en") -> str:
             n=len(catalogue),
             outputs=int(kinds.get("output", 0)),
             outcomes=int(kinds.get("outcome", 0)),
-            o=catalogue["cpas_outcome"].nunique(),
+            o=len(outcomes),
         ),
         "",
     ]
@@ -228,7 +265,7 @@ def render_reference(catalogue: pd.DataFrame, language: str = "en") -> str:
         lines.append("")
         for row in rows.itertuples(index=False):
             facts = [
-                ("cpas_outcome", row.cpas_outcome),
+                ("cpas_outcome", outcomes[row.cpas_outcome]),
                 ("kind", _value(language, row.kind)),
                 ("police_role", _value(language, row.police_role)),
                 ("phase", _value(language, row.phase)),

@@ -14,9 +14,9 @@ Choices, documented:
   Thursday falls in it; a week alone), ordered by indicator (catalogue order), org unit,
   disaggregation, then period (sub-periods in date order, the requested period last).
 * Only the org units of the requested level; only ``total`` rows unless ``disaggregated``.
-* Labels, names and definitions in the mission's language (``dim_missions.language``) unless
-  the caller forces one; the CSV keeps machine column names and codes (``on_track``,
-  ``mission``) and the dictionary explains them.
+* Labels, names, definitions and CPAS outcomes (sheet names included) in the mission's
+  language (``dim_missions.language``) unless the caller forces one; the CSV keeps machine
+  column names and codes (``on_track``, ``mission``) and the dictionary explains them.
 * The reason of a suppression (primary or complementary) is not published: telling which cell
   is the small one would narrow it down.
 * Every file is written to a temporary name in the output folder, then renamed: a reader never
@@ -42,7 +42,7 @@ from pipelines.indicators.export_writer import (
     LABELS,
     LANGUAGES,
     TRACKING_COLUMNS,
-    sheet_names,
+    outcome_sheets,
     write_dictionary_csv,
     write_tracking_csv,
     write_tracking_xlsx,
@@ -66,7 +66,8 @@ REQUIRED_TABLES = ("fct_indicator_values", "dim_indicators", "dim_org_units", "d
                    "dim_periods")
 CATALOGUE_COLUMNS = [
     "indicator_code", "name_en", "name_fr", "definition_en", "definition_fr", "cpas_outcome",
-    "kind", "unit", "direction", "numerator", "denominator", "aggregation", "levels",
+    "cpas_outcome_fr", "kind", "unit", "direction", "numerator", "denominator", "aggregation",
+    "levels",
 ]
 BUILD_HINT = "run `pocmon run` or `pocmon demo` first"
 
@@ -501,9 +502,8 @@ def export(
             _write_set(out, {name: lambda p, f=frame, c=used, lg=lang:
                              write_tracking_xlsx(f, c, p, lg)})
             labels = LABELS[lang]
-            outcomes = list(dict.fromkeys(used["cpas_outcome"]))
-            sheets = list(sheet_names(outcomes, (labels["dictionary"], labels["readme"]))
-                          .values()) + [labels["dictionary"], labels["readme"]]
+            sheets = [name for _, name in outcome_sheets(used, lang).values()] + [
+                labels["dictionary"], labels["readme"]]
             result.files.append(ExportedFile(out / name, m.mission_id, lang,
                                              "tracking table", len(frame), sheets))
         else:

@@ -23,6 +23,9 @@ Choices, documented:
   actual cell shows the word "suppressed"/"masqué"; in CSV the value columns are empty and the
   ``suppressed`` column is True.
 * Status is text plus an Okabe-Ito fill (blue, orange, vermillion): never colour alone.
+* CPAS outcomes are shown in the language (``cpas_outcome`` in English, ``cpas_outcome_fr`` in
+  French: sheet names, the dictionary's outcome cells, the README's list of sheets). Sheets
+  follow the catalogue order of the outcomes, the same in both languages.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from pipelines.indicators.catalogue import VALUES
+from pipelines.indicators.catalogue import VALUES, outcome_labels
 
 TRACKING_COLUMNS = [
     "indicator_code", "org_unit", "level", "period", "baseline", "target", "actual", "status",
@@ -333,6 +336,21 @@ def sheet_names(outcomes: list[str], reserved: tuple[str, ...] = ()) -> dict[str
     return names
 
 
+def outcome_sheets(catalogue: pd.DataFrame, language: str) -> dict[str, tuple[str, str]]:
+    """For each CPAS outcome of the catalogue (its English text), in catalogue order: its label
+    in the language and the name of its sheet in a workbook of that language.
+
+    Raises ValueError when the catalogue has no label for an outcome in the language (see
+    ``pipelines.indicators.catalogue.outcome_labels``).
+    """
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}")
+    labels = outcome_labels(catalogue, language)
+    reserved = (LABELS[language]["dictionary"], LABELS[language]["readme"])
+    names = sheet_names(list(labels.values()), reserved=reserved)
+    return {outcome: (label, names[label]) for outcome, label in labels.items()}
+
+
 class _Sheet:
     """A worksheet that writes only typed, neutralised cells and tracks column widths."""
 
@@ -375,14 +393,15 @@ def _value(values: dict[str, str], value: Any, unit: bool = False) -> str:
     return values.get(text, text)
 
 
-def _dictionary_entry(entry: Any, language: str) -> dict[str, str]:
-    """One catalogue row as the dictionary shows it, in the language."""
+def _dictionary_entry(entry: Any, language: str, outcomes: dict[str, str]) -> dict[str, str]:
+    """One catalogue row as the dictionary shows it, in the language; ``outcomes`` gives the
+    label of each CPAS outcome in it (``outcome_labels``)."""
     values = VALUES[language]
     return {
         "indicator_code": _text(entry.indicator_code),
         "indicator": _text(getattr(entry, f"name_{language}")),
         "definition": _text(getattr(entry, f"definition_{language}")),
-        "cpas_outcome": _text(entry.cpas_outcome),
+        "cpas_outcome": outcomes[entry.cpas_outcome],
         "kind": _value(values, getattr(entry, "kind", "")),
         "unit": _value(values, entry.unit, unit=True),
         "direction": _value(values, entry.direction),
@@ -411,8 +430,11 @@ def write_tracking_xlsx(
         raise ValueError(f"indicators not in the catalogue: {unknown}")
     out["cpas_outcome"] = out["indicator_code"].map(indicators["cpas_outcome"])
     used = catalogue[catalogue["indicator_code"].isin(out["indicator_code"])]
-    outcomes = list(dict.fromkeys(used["cpas_outcome"]))
-    names = sheet_names(outcomes, reserved=(labels["dictionary"], labels["readme"]))
+    # keyed by the English outcome; label and sheet name in the language
+    sheets = outcome_sheets(used, language)
+    outcomes = list(sheets)
+    shown = {outcome: label for outcome, (label, _) in sheets.items()}
+    names = {outcome: name for outcome, (_, name) in sheets.items()}
     columns = sheet_columns(frame)
     numeric = set(VALUE_COLUMNS) | set(INTERVAL_COLUMNS)
 
@@ -479,7 +501,7 @@ def write_tracking_xlsx(
 
     dictionary = _Sheet(book.add_worksheet(labels["dictionary"]))
     for r, entry in enumerate(used.itertuples(index=False), start=1):
-        cells = _dictionary_entry(entry, language)
+        cells = _dictionary_entry(entry, language, shown)
         cells["sheet"] = names[entry.cpas_outcome]
         for col, key in enumerate(DICTIONARY_COLUMNS):
             dictionary.text(r, col, cells[key], wrap)
@@ -488,7 +510,7 @@ def write_tracking_xlsx(
     readme = _Sheet(book.add_worksheet(labels["readme"]))
     lines = [
         *README[language],
-        *(f"{names[outcome]}: {outcome}" for outcome in outcomes),
+        *(f"{name}{labels['colon']}{label}" for label, name in sheets.values()),
         "",
         labels["columns"],
         *(f"{labels[key]}{labels['colon']}{COLUMN_NOTES[language][key]}" for key in columns),
@@ -508,12 +530,14 @@ def write_dictionary_csv(
     One table with ``DICTIONARY_CSV_COLUMNS``: ``entry`` is ``column`` (``name`` is the CSV
     column, ``label`` its name in the language, ``description`` what it holds) or ``indicator``
     (``name`` is the code; label, definition, unit, direction, CPAS outcome, kind, numerator,
-    denominator and aggregation from the catalogue, in the language). Text neutralised, UTF-8
+    denominator and aggregation from the catalogue, in the language; the catalogue needs the
+    outcome column of the language, see ``outcome_labels``). Text neutralised, UTF-8
     with a BOM like the tracking CSV.
     """
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}")
     labels, notes = LABELS[language], COLUMN_NOTES[language]
+    outcomes = outcome_labels(catalogue, language)
     unknown = [c for c in columns if c not in notes]
     if unknown:
         raise ValueError(f"no dictionary note for columns: {unknown}")
@@ -523,7 +547,7 @@ def write_dictionary_csv(
         for column in columns
     ]
     for entry in catalogue.itertuples(index=False):
-        cells = _dictionary_entry(entry, language)
+        cells = _dictionary_entry(entry, language, outcomes)
         rows.append({
             "entry": "indicator", "name": cells["indicator_code"], "label": cells["indicator"],
             "description": cells["definition"],

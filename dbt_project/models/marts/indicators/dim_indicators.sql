@@ -26,6 +26,7 @@ select
     {{ text.expression }} as {{ column }},
     {%- endfor %}
     cpas_outcome,
+    cpas_outcome_fr,
 
     -- classification
     poc_tier,

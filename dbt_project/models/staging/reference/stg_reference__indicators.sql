@@ -15,6 +15,7 @@ renamed as (
         definition_en,
         definition_fr,
         cpas_outcome,
+        cpas_outcome_fr,
 
         -- classification
         poc_tier,
