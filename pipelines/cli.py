@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -259,30 +260,83 @@ def demo(
     run_job: Annotated[bool, typer.Option("--run/--no-run", help="Run the weekly job after "
                                           "writing the files.")] = True,
     wait: WaitOption = 0,
+    patrols: Annotated[int | None, typer.Option(
+        min=1, help="Bulk mode (for load tests): this many patrols in all, over --weeks weeks "
+        "from --start, for every mission of the reference data; CSV only, no planted "
+        "effects.")] = None,
+    incidents: Annotated[int | None, typer.Option(
+        min=0, help="Bulk mode: this many incidents in all (default: a fifth of --patrols).")
+                         ] = None,
+    start: Annotated[datetime | None, typer.Option(
+        formats=["%Y-%m-%d"], help="Bulk mode: the Monday of the first week (default "
+        "2021-01-04, ISO week 2021-W01); with --keep and --weeks 1, adds one week to a "
+        "history.")] = None,
 ) -> None:
     """Write realistic synthetic inbox files for two missions, then run the weekly job.
 
     MINUSCA (francophone: French headers, .xlsx and ';' CSV) and UNMISS (English CSV), about
     20 sites each. A few bad rows and one unreadable file are planted so the quarantine is
     never empty; the planted effects are documented in pipelines/demo/effects.py.
+
+    With --patrols (and --incidents) it writes bulk data instead: millions of rows for every
+    configured mission, one mission-week at a time (pipelines/demo/bulk.py).
     """
+    bulk = None
+    if patrols is not None or incidents is not None or start is not None:
+        if patrols is None:
+            raise _fail("bulk mode needs --patrols (and optionally --incidents, --start)")
+        bulk = {"patrols": patrols,
+                "incidents": patrols // 5 if incidents is None else incidents,
+                "start": start.date() if start else None}
     try:
         with exclusive_run(wait):
-            _demo(weeks, seed, effect, fresh, run_job)
+            _demo(weeks, seed, effect, fresh, run_job, bulk)
     except PocmonError as exc:
         raise _fail(str(exc)) from exc
 
 
-def _demo(weeks: int, seed: int, effect: float, fresh: bool, run_job: bool) -> None:
+def _fresh_start() -> None:
+    settings = get_settings()
+    for path in (settings.paths.inbox, settings.paths.published):
+        shutil.rmtree(path, ignore_errors=True)
+    for path in (settings.paths.warehouse,
+                 settings.paths.warehouse.with_suffix(".duckdb.wal")):
+        path.unlink(missing_ok=True)
+
+
+def _bulk_demo(weeks: int, seed: int, bulk: dict) -> None:
+    from pipelines.demo.bulk import BULK_START, generate_bulk
+
+    settings = get_settings()
+    try:
+        with console.status("Writing bulk demo inbox files...") as status:
+            summary = generate_bulk(
+                settings.paths.inbox, patrols=bulk["patrols"], incidents=bulk["incidents"],
+                weeks=weeks, seed=seed, start=bulk["start"] or BULK_START,
+                truth_path=settings.paths.demo_truth, progress=status.update)
+    except ValueError as exc:
+        raise PocmonError(str(exc)) from exc
+    console.print(
+        f"Wrote {summary.files:,} files ({sum(summary.rows.values()):,} rows, "
+        f"{summary.bytes / 1e6:,.0f} MB) to {settings.paths.inbox} in {summary.seconds:.0f} s: "
+        f"{summary.rows['patrols']:,} patrols and {summary.rows['incidents']:,} incidents "
+        f"from {summary.start:%Y-%m-%d} ({summary.weeks} weeks); "
+        f"{summary.planted_bad_rows} planted bad rows."
+    )
+
+
+def _demo(weeks: int, seed: int, effect: float, fresh: bool, run_job: bool,
+          bulk: dict | None = None) -> None:
     from pipelines.demo.generator import generate_demo
 
     settings = get_settings()
     if fresh:
-        for path in (settings.paths.inbox, settings.paths.published):
-            shutil.rmtree(path, ignore_errors=True)
-        for path in (settings.paths.warehouse,
-                     settings.paths.warehouse.with_suffix(".duckdb.wal")):
-            path.unlink(missing_ok=True)
+        _fresh_start()
+    if bulk is not None:
+        _bulk_demo(weeks, seed, bulk)
+        if run_job:
+            raise typer.Exit(report_run(run_weekly_job("demo")))
+        return
     with console.status("Writing demo inbox files...") as status:
         summary = generate_demo(settings.paths.inbox, weeks=weeks, seed=seed, effect=effect,
                                 truth_path=settings.paths.demo_truth,
