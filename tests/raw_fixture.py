@@ -82,13 +82,15 @@ def copy_project(destination: Path) -> Path:
 
 
 def dbt_build(warehouse: Path, work: Path, *, project: Path = DBT_PROJECT,
-              dbt_vars: dict | None = None) -> subprocess.CompletedProcess:
-    """A real `dbt build` of ``project`` into ``warehouse``; target and logs under ``work``."""
+              dbt_vars: dict | None = None, args: tuple[str, ...] = ()
+              ) -> subprocess.CompletedProcess:
+    """A real `dbt build` of ``project`` into ``warehouse``; target and logs under ``work``;
+    ``args`` are added (e.g. ``--full-refresh``)."""
     env = {**os.environ, "POCMON_WAREHOUSE": str(warehouse),
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     command = [str(DBT), "build", "--project-dir", str(project), "--profiles-dir",
                str(project), "--target-path", str(work / "target"), "--log-path",
-               str(work / "logs"), "--no-use-colors"]
+               str(work / "logs"), "--no-use-colors", *args]
     if dbt_vars:
         command += ["--vars", yaml.safe_dump(dbt_vars, default_flow_style=True).strip()]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300,

@@ -8,7 +8,23 @@
     fiscal year, a week counting in the month of its Thursday (dim_weeks). Ratios therefore
     aggregate as a sum of numerators over a sum of denominators, recomputed from the rows at
     every level and period, never as a mean of ratios; medians are recomputed from the rows.
+
+    Additive indicators (sums and counts, hence every ratio of them) are computed in two
+    stages: the rows are first summed to their finest grain (site x week x every
+    disaggregation value; CTE <source>__fine), and the grouping sets then run over those sums.
+    DuckDB runs each grouping set as its own pass over its input, so on 10 million patrols the
+    finest grain (a few hundred thousand rows) saves most of the work. Indicators whose SQL is
+    not additive (median, min, max, distinct, ...) are computed from the rows themselves.
 -#}
+
+{#- False when the SQL cannot be summed from partial sums (median, min, max, distinct, ...). -#}
+{% macro is_additive(sql) %}
+    {%- set not_additive = '\\b(median|quantile\\w*|percentile\\w*|mode|avg|mean|min|max|arg_\\w+|'
+        ~ 'first|last|any_value|string_agg|group_concat|list|array_agg|stddev\\w*|var\\w*|'
+        ~ 'variance|corr|covar\\w*|approx_\\w+|entropy|kurtosis\\w*|skewness|bit_\\w+|bool_\\w+|'
+        ~ 'product|histogram|favg|fsum)\\s*\\(|\\bdistinct\\b' -%}
+    {{- return(modules.re.search(not_additive, (sql or '') | lower) is none) -}}
+{% endmacro %}
 
 {% macro indicator_catalogue_rows(source_name) %}
     {#- The catalogue rows of one source mart (empty while dbt parses). -#}
@@ -28,6 +44,8 @@
                 'numerator': row['numerator'],
                 'denominator': row['denominator'],
                 'aggregation': row['aggregation'],
+                'additive': row['aggregation'] != 'median'
+                            and is_additive(row['numerator'] ~ ' ' ~ row['denominator']),
                 'levels': row['levels'].split('|'),
                 'dimensions': ['total'] + (parts | reject('in', ['mission', 'sector', 'site'])
                                                  | list),
@@ -86,6 +104,18 @@
                       else ['month', 'quarter', 'fiscal_year'] -%}
     {%- set indicators = indicator_catalogue_rows(source_name) -%}
     {%- set cte = source_name ~ '__' -%}
+    {%- set observations = settings.get('observations', 'count(*)') -%}
+    {%- set weight_squares = settings.get('weight_squares') -%}
+    {#- the finest grain: every org unit, period label and disaggregation value -#}
+    {%- set keys = ['_mission_id', '_sector_id', '_site_id', '_week', '_month', '_quarter',
+                    '_fiscal_year'] -%}
+    {%- for dimension in dimensions %}{% do keys.append('_d_' ~ dimension) %}{% endfor -%}
+    {%- set additive = [] -%}
+    {%- if is_additive(observations) -%}
+        {%- for indicator in indicators if indicator['additive'] -%}
+            {%- do additive.append(indicator['code']) -%}
+        {%- endfor -%}
+    {%- endif %}
 
 {{ cte }}rows as (
     select
@@ -121,20 +151,52 @@
 ),
 {%- endif %}
 
+{%- set fine_members = [] %}
+{%- for indicator in indicators if indicator['code'] in additive %}
+{%- do fine_members.append(indicator) %}
+{%- endfor %}
+{%- set fine_inputs = [] %}
+{%- if fine_members %}{% do fine_inputs.append('') %}{% endif %}
+{%- set by_sex = [] %}
+{%- for member in fine_members if 'sex' in member['dimensions'] %}{% do by_sex.append(1) %}{% endfor %}
+{%- if sex_split and by_sex %}{% do fine_inputs.append('_by_sex') %}{% endif %}
+{%- for suffix in fine_inputs %}
+
+{{ cte }}fine{{ suffix }} as (
+    -- stage 1: sums at the finest grain (the grouping sets below sum these)
+    select
+        {{ keys | join(', ') }}{{ ', _d_sex' if suffix }},
+        {{ observations }} as _observations,
+        {%- if weight_squares %}
+        sum({{ weight_squares }}) as _weight_squares,
+        {%- endif %}
+        {%- for member in fine_members if not suffix or 'sex' in member['dimensions'] %}
+        {{ member['numerator'] }} as "n__{{ member['code'] }}",
+        {{ member['denominator'] or 'null' }} as "d__{{ member['code'] }}"
+        {{- ',' if not loop.last }}
+        {%- endfor %}
+    from {{ cte }}rows{{ suffix }}
+    group by {{ keys | join(', ') }}{{ ', _d_sex' if suffix }}
+),
+{%- endfor %}
+
 {%- set used = [] %}
 {%- for dimension in ['total'] + (dimensions.keys() | list) + (['sex'] if sex_split else []) %}
+{%- for stage in ['fine', 'rows'] %}
 {%- set members = [] %}
-{%- for indicator in indicators if dimension in indicator['dimensions'] %}
+{%- for indicator in indicators if dimension in indicator['dimensions']
+        and ((indicator['code'] in additive) == (stage == 'fine')) %}
 {%- do members.append(indicator) %}
 {%- endfor %}
 {%- if members %}
-{%- do used.append((dimension, members)) %}
+{%- set name = 'by_' ~ dimension ~ ('__rows' if stage == 'rows' else '') %}
+{%- do used.append((name, members)) %}
 {%- set levels = [] %}
 {%- for member in members %}{% for level in member['levels'] %}
 {%- if level not in levels %}{% do levels.append(level) %}{% endif %}
 {%- endfor %}{% endfor %}
 
-{{ cte }}by_{{ dimension }} as (
+{{ cte }}{{ name }} as (
     select
         '{{ dimension }}' as disaggregation,
         {% if dimension == 'total' -%}
@@ -176,9 +238,24 @@
             {%- endfor %}
             else _{{ periods[-1] }}
         end as period_label,
-        {{ settings.get('observations', 'count(*)') }} as observations,
-        {%- if settings.get('weight_squares') %}
-        sum({{ settings['weight_squares'] }}) as weight_squares,
+        {%- if stage == 'fine' %}
+        sum(_observations) as observations,
+        {%- if weight_squares %}
+        sum(_weight_squares) as weight_squares,
+        {%- else %}
+        cast(null as double) as weight_squares,
+        {%- endif %}
+        {%- for member in members %}
+        sum("n__{{ member['code'] }}") as "n__{{ member['code'] }}",
+        {% if member['denominator'] %}sum("d__{{ member['code'] }}"){% else %}null{% endif %}
+            as "d__{{ member['code'] }}"
+        {{- ',' if not loop.last }}
+        {%- endfor %}
+    from {{ cte }}fine{{ '_by_sex' if dimension == 'sex' }}
+        {%- else %}
+        {{ observations }} as observations,
+        {%- if weight_squares %}
+        sum({{ weight_squares }}) as weight_squares,
         {%- else %}
         cast(null as double) as weight_squares,
         {%- endif %}
@@ -188,6 +265,7 @@
         {{- ',' if not loop.last }}
         {%- endfor %}
     from {{ cte }}rows{{ '_by_sex' if dimension == 'sex' }}
+        {%- endif %}
     group by grouping sets (
         {%- for level in levels %}
         {%- set level_loop = loop %}
@@ -204,10 +282,11 @@
 ),
 {%- endif %}
 {%- endfor %}
+{%- endfor %}
 
 {{ cte }}values as (
-    {%- for dimension, members in used %}
-    {%- set dimension_loop = loop %}
+    {%- for name, members in used %}
+    {%- set name_loop = loop %}
     {%- for member in members %}
     select
         '{{ member['code'] }}' as indicator_code,
@@ -240,11 +319,11 @@
         {%- else %}
         cast(null as double) as effective_n
         {%- endif %}
-    from {{ cte }}by_{{ dimension }}
+    from {{ cte }}{{ name }}
     where org_unit_id is not null
         and period_label is not null
         and level in ('{{ member['levels'] | join("', '") }}')
-    {{ 'union all' if not (loop.last and dimension_loop.last) }}
+    {{ 'union all' if not (loop.last and name_loop.last) }}
     {%- endfor %}
     {%- endfor %}
     {%- if not used %}

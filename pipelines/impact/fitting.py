@@ -3,6 +3,9 @@
 Fixed effects are explicit dummies: the first set (e.g. sites) gets one column per level and no
 intercept; each further set (e.g. mission-weeks) drops its first level within each ``nest``
 value (e.g. mission), which keeps the design full rank when both sets are nested in missions.
+Count models hold the dummies as a sparse matrix and fit by IRLS on the normal equations
+(``irls``): a few years of four missions have over a thousand mission-week effects, and a
+dense design of site-week cells would take gigabytes and minutes per fit.
 
 Standard errors are cluster-robust, CR3 (the cluster jackknife) by default or CR1 (the sandwich
 scaled by G/(G-1) for count models, as ppmlhdfe does, or G/(G-1) x (N-1)/(N-K) for least
@@ -18,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.linalg
+import scipy.sparse as sp
 import statsmodels.api as sm
 from scipy import stats
 
@@ -92,20 +97,75 @@ class Fit:
         return float(stats.f.sf(f, q, self.df))
 
 
-def fe_design(frame: pd.DataFrame, regressors: Sequence[str], fixed_effects: Sequence[str],
-              nest: str | None = None) -> np.ndarray:
-    """[regressors | dummies of fixed_effects[0] | dummies of the others, minus a base level]."""
-    blocks = [frame[list(regressors)].to_numpy(float)]
+def fe_design_sparse(frame: pd.DataFrame, regressors: Sequence[str],
+                     fixed_effects: Sequence[str], nest: str | None = None) -> sp.csr_matrix:
+    """``fe_design`` as a sparse (CSR) matrix: the same columns."""
+    n = len(frame)
+    blocks = [sp.csr_matrix(frame[list(regressors)].to_numpy(float).reshape(n, -1))]
     for k, name in enumerate(fixed_effects):
         codes, levels = pd.factorize(frame[name], sort=True)
-        dummies = np.zeros((len(frame), len(levels)))
-        dummies[np.arange(len(frame)), codes] = 1.0
+        column = np.arange(len(levels))
         if k > 0:
             groups = (frame[nest] if nest else pd.Series(0, index=frame.index)).to_numpy()
             first = pd.Series(codes).groupby(groups).min().to_numpy()
-            dummies = np.delete(dummies, first, axis=1)
-        blocks.append(dummies)
-    return np.hstack(blocks)
+            dropped = np.zeros(len(levels), bool)
+            dropped[first] = True
+            column = np.where(dropped, -1, np.cumsum(~dropped) - 1)
+        cols = column[codes]
+        rows = np.flatnonzero(cols >= 0)
+        width = int(column.max()) + 1 if len(column) else 0
+        blocks.append(sp.csr_matrix((np.ones(len(rows)), (rows, cols[rows])), shape=(n, width)))
+    return sp.hstack(blocks, format="csr")
+
+
+def fe_design(frame: pd.DataFrame, regressors: Sequence[str], fixed_effects: Sequence[str],
+              nest: str | None = None) -> np.ndarray:
+    """[regressors | dummies of fixed_effects[0] | dummies of the others, minus a base level]."""
+    return fe_design_sparse(frame, regressors, fixed_effects, nest).toarray()
+
+
+def _gram(x: np.ndarray | sp.spmatrix, w: np.ndarray) -> np.ndarray:
+    """X' diag(w) X, dense."""
+    if sp.issparse(x):
+        return (x.T @ x.multiply(w[:, None]).tocsr()).toarray()
+    return x.T @ (x * w[:, None])
+
+
+def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a^-1 b for a symmetric positive (semi)definite a: Cholesky, else least squares."""
+    try:
+        return scipy.linalg.cho_solve(scipy.linalg.cho_factor(a), b)
+    except (np.linalg.LinAlgError, ValueError):
+        return np.linalg.lstsq(a, b, rcond=None)[0]
+
+
+def irls(x: np.ndarray | sp.spmatrix, y: np.ndarray, offset: np.ndarray | None = None,
+         alpha: float = 0.0, maxiter: int = 100, tol: float = 1e-12
+         ) -> tuple[np.ndarray, np.ndarray]:
+    """Poisson (``alpha`` 0) or NB2 GLM with log link by iteratively reweighted least squares
+    on the normal equations; returns (coefficients, fitted means). Starts as statsmodels does
+    and iterates until the deviance changes by less than ``tol`` (relative)."""
+    offset = np.zeros(len(y)) if offset is None else offset
+    mu = (y + y.mean()) / 2
+    eta = np.log(mu)
+    deviance = np.inf
+    beta = np.zeros(x.shape[1])
+    for _ in range(maxiter):
+        weight = mu / (1 + alpha * mu)
+        z = eta - offset + (y - mu) / mu
+        beta = _solve(_gram(x, weight), x.T @ (weight * z))
+        eta = np.asarray(x @ beta).ravel() + offset
+        mu = np.exp(eta)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(y > 0, y * np.log(y / mu), 0.0)
+        if alpha:
+            new = 2 * np.sum(ratio - (y + 1 / alpha) * np.log((1 + alpha * y) / (1 + alpha * mu)))
+        else:
+            new = 2 * np.sum(ratio - (y - mu))
+        if abs(new - deviance) <= tol * (abs(new) + 1e-8):
+            break
+        deviance = new
+    return beta, mu
 
 
 def _enough_clusters(frame: pd.DataFrame, cluster: str, min_clusters: int) -> int:
@@ -135,9 +195,13 @@ def cluster_cov(x: np.ndarray, w: np.ndarray, r: np.ndarray, clusters: pd.Series
     clusters dominate (MacKinnon, Nielsen and Webb 2023).
     """
     codes, levels = pd.factorize(clusters, sort=True)
-    scores = np.zeros((len(levels), x.shape[1]))
-    np.add.at(scores, codes, x * r[:, None])
-    m = x.T @ (x * w[:, None])
+    if sp.issparse(x):
+        member = sp.csr_matrix((r, (codes, np.arange(len(codes)))), shape=(len(levels), len(r)))
+        scores = (member @ x).toarray()
+    else:
+        scores = np.zeros((len(levels), x.shape[1]))
+        np.add.at(scores, codes, x * r[:, None])
+    m = _gram(x, w)
     if kind == "CR1":
         bread = np.linalg.pinv(m)
         return cr1_scale * bread @ (scores.T @ scores) @ bread
@@ -148,8 +212,7 @@ def cluster_cov(x: np.ndarray, w: np.ndarray, r: np.ndarray, clusters: pd.Series
     deltas = np.zeros_like(scores)
     for g in range(len(levels)):
         rows = order[bounds[g]:bounds[g + 1]]
-        xg = x[rows]
-        left = m - xg.T @ (xg * w[rows, None])
+        left = m - _gram(x[rows], w[rows])
         keep = np.abs(np.diag(left)) > 1e-10 * max(np.abs(np.diag(m)).max(), 1.0)
         # fixed effects seen only in cluster g drop out (their score is zero at the optimum)
         sub = left[np.ix_(keep, keep)]
@@ -184,26 +247,23 @@ def count_fe(frame: pd.DataFrame, y: str, regressors: Sequence[str],
     auxiliary regression and then held fixed (GLM negative binomial). ``n_obs_column``: the
     rows stand for this many observations each (e.g. the days of aggregated cells).
     """
+    if family not in ("poisson", "negbin"):
+        raise ValueError(f"unknown family {family!r}")
     frame = drop_separated(frame, y, fixed_effects)
     n_clusters = _check(frame, regressors, cluster, min_clusters)
-    x = fe_design(frame, regressors, fixed_effects, nest)
+    x = fe_design_sparse(frame, regressors, fixed_effects, nest)
     yv = frame[y].to_numpy(float)
     offset = np.log(frame[exposure].to_numpy(float)) if exposure else None
-    res = sm.GLM(yv, x, family=sm.families.Poisson(), offset=offset).fit(maxiter=100)
+    params, mu = irls(x, yv, offset)
     alpha = 0.0
     if family == "negbin":
-        mu = res.mu
         alpha = max(float(np.sum(mu**2 * ((yv - mu) ** 2 - yv)) / np.sum(mu**4)), 1e-8)
-        nb = sm.families.NegativeBinomial(alpha=alpha)
-        res = sm.GLM(yv, x, family=nb, offset=offset).fit(maxiter=100)
-    elif family != "poisson":
-        raise ValueError(f"unknown family {family!r}")
-    mu = res.mu
+        params, mu = irls(x, yv, offset, alpha=alpha)
     cov = cluster_cov(x, mu / (1 + alpha * mu), (yv - mu) / (1 + alpha * mu), frame[cluster],
                       vcov, n_clusters / (n_clusters - 1))
     k = len(regressors)
     n_obs = int(frame[n_obs_column].sum()) if n_obs_column else len(frame)
-    return Fit(list(regressors), np.asarray(res.params)[:k], cov[:k, :k], n_obs, n_clusters)
+    return Fit(list(regressors), params[:k], cov[:k, :k], n_obs, n_clusters)
 
 
 def ols_fe(frame: pd.DataFrame, y: str, regressors: Sequence[str],
@@ -254,13 +314,13 @@ def score_test(frame: pd.DataFrame, y: str, regressors: Sequence[str], tested: S
     """
     frame = drop_separated(frame, y, fixed_effects)
     _check(frame, [*regressors, *tested], cluster, min_clusters)
-    x = fe_design(frame, regressors, fixed_effects, nest)
+    x = fe_design_sparse(frame, regressors, fixed_effects, nest)
     lead = frame[list(tested)].to_numpy(float)
     yv = frame[y].to_numpy(float)
-    mu = sm.GLM(yv, x, family=sm.families.Poisson()).fit(maxiter=100).mu
-    xw = x * mu[:, None]
+    mu = irls(x, yv)[1]
     # the tested columns, net of what the null model's columns already explain
-    partial = lead - x @ np.linalg.lstsq(x.T @ xw, xw.T @ lead, rcond=None)[0]
+    projection = np.linalg.lstsq(_gram(x, mu), x.T @ (lead * mu[:, None]), rcond=None)[0]
+    partial = lead - x @ projection
     codes, levels = pd.factorize(frame[cluster], sort=True)
     scores = np.zeros((len(levels), lead.shape[1]))
     np.add.at(scores, codes, partial * (yv - mu)[:, None])
