@@ -54,19 +54,19 @@ def _tables(warehouse: Path) -> dict[str, pd.DataFrame]:
 def warehouses(tmp_path_factory: pytest.TempPathFactory, reference) -> dict[str, Path]:
     work = tmp_path_factory.mktemp("incremental")
     inbox, warehouse = work / "inbox", work / "incremental.duckdb"
-    generate_bulk(inbox, patrols=3000, incidents=600, weeks=3, seed=1, reference=reference)
+    generate_bulk(inbox, patrols=1200, incidents=300, weeks=3, seed=1, reference=reference)
     _ingest(warehouse, inbox, reference)
     first = dbt_build(warehouse, work / "first")
     assert first.returncode == 0, first.stdout[-3000:]
 
     # a corrected re-submission of week 2 (other rows, same file names) and a new week 4
     corrected = work / "corrected"
-    generate_bulk(corrected, patrols=1000, incidents=150, weeks=1, seed=2,
+    generate_bulk(corrected, patrols=400, incidents=80, weeks=1, seed=2,
                   start=BULK_START + dt.timedelta(days=7), reference=reference)
     for source in ("patrols", "incidents"):
         for path in (corrected / source).glob(f"*_{SUPERSEDED_WEEK}_*.csv"):
             shutil.copy2(path, inbox / source / path.name)
-    generate_bulk(inbox, patrols=1000, incidents=200, weeks=1, seed=1,
+    generate_bulk(inbox, patrols=400, incidents=100, weeks=1, seed=1,
                   start=BULK_START + dt.timedelta(days=21), reference=reference)
     _ingest(warehouse, inbox, reference)
     second = dbt_build(warehouse, work / "second")

@@ -35,4 +35,7 @@ def model(dbt, session):
     refs["fct_incidents"] = refs["fct_incidents"].aggregate(
         f"mission_id, site_id, occurred_date, count(*) as {ROWS}",
         "mission_id, site_id, occurred_date")
+    refs["fct_alert_responses"] = refs["fct_alert_responses"].project(
+        "mission_id, site_id, response_minutes, distance_km, response_range, response_mode, "
+        "reached_within_target")
     return estimate_all({name: relation.df() for name, relation in refs.items()}, options)
