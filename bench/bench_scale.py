@@ -18,7 +18,7 @@ warehouse:
 
 Each run's Dagster steps (from the run's events) and slowest dbt nodes are reported too.
 A run over ``--memory-cap-gb`` is killed (the machine is shared) and reported as such.
-Prints a table and writes bench/results/scale.json.
+Prints a table and writes bench/results/scale.json (``--result`` names another file).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -37,17 +38,24 @@ def pocmon(*args: str) -> list[str]:
     return [str(Path(sys.executable).with_name("pocmon")), *args]
 
 
-def last_run_steps() -> dict[str, object]:
-    """The latest Dagster run of the instance: its status and seconds per step."""
+def last_run_steps(home: Path) -> dict[str, object]:
+    """The latest Dagster run of the instance: its status and seconds per step (from the
+    run's events; dagster.yaml's storage paths are relative to the home)."""
     from dagster import DagsterInstance
 
-    instance = DagsterInstance.get()
-    records = instance.get_run_records(limit=1)
-    if not records:
-        return {}
-    run = records[0].dagster_run
+    here = os.getcwd()
+    os.chdir(home)
+    try:
+        with DagsterInstance.get() as instance:
+            records = instance.get_run_records(limit=1)
+            if not records:
+                return {}
+            run = records[0].dagster_run
+            stats = instance.get_run_step_stats(run.run_id)
+    finally:
+        os.chdir(here)
     steps = {s.step_key: round((s.end_time or s.start_time or 0) - (s.start_time or 0), 1)
-             for s in instance.get_run_step_stats(run.run_id)}
+             for s in stats}
     return {"run_id": run.run_id, "status": run.status.value, "steps": steps}
 
 
@@ -82,6 +90,7 @@ def main() -> None:
     parser.add_argument("--memory-limit", default="2GB", help="DuckDB memory_limit for dbt")
     parser.add_argument("--ingest", choices=["real", "raw-load"], default="real")
     parser.add_argument("--memory-cap-gb", type=float, default=8.0)
+    parser.add_argument("--result", default="scale", help="bench/results/<name>.json")
     args = parser.parse_args()
 
     work = ss.WORK / "scale_job"
@@ -115,7 +124,7 @@ def main() -> None:
             env | {"POCMON_DUCKDB_MEMORY_LIMIT": args.memory_limit}, logs / "raw_load.log")
     print("full job: pocmon run...", flush=True)
     full = ss.timed_run(pocmon("run"), env, logs / "full_run.log", memory_cap_mb=cap)
-    full |= last_run_steps() | dbt_nodes(home)
+    full |= last_run_steps(home) | dbt_nodes(home)
 
     start = BULK_START + dt.timedelta(days=7 * args.weeks)
     print(f"one more week from {start}...", flush=True)
@@ -126,7 +135,7 @@ def main() -> None:
     print("incremental job: pocmon run...", flush=True)
     incremental = ss.timed_run(pocmon("run"), env, logs / "incremental_run.log",
                                memory_cap_mb=cap)
-    incremental |= last_run_steps() | dbt_nodes(home)
+    incremental |= last_run_steps(home) | dbt_nodes(home)
 
     def row(name: str, run: dict) -> tuple:
         parts = grouped(run.get("steps", {}))
@@ -158,7 +167,7 @@ def main() -> None:
     for name, run in (("full", full), ("incremental", incremental)):
         print(f"{name} steps: {json.dumps(run.get('steps', {}))}")
         print(f"{name} slowest dbt nodes: {run.get('slowest', [])}")
-    path = ss.write_result("scale", {
+    path = ss.write_result(args.result, {
         "bench": "scale", "args": vars(args), "machine_before": machine_before,
         "machine_after": ss.machine(), "generate": generate, "raw_load": preload,
         "full": full, "added_week": added, "incremental": incremental,

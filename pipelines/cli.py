@@ -18,7 +18,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pipelines.config import DBT_PROJECT_DIR, PROJECT_ROOT, SOURCES, get_settings
+from pipelines.config import (
+    DBT_FULL_REFRESH_ENV,
+    DBT_PROJECT_DIR,
+    PROJECT_ROOT,
+    SOURCES,
+    get_settings,
+)
 
 app = typer.Typer(
     help="pocmon: the weekly monitoring-and-evaluation job for UN police (UNPOL).\n\n"
@@ -232,7 +238,13 @@ WaitOption = Annotated[float, typer.Option(
 
 
 @app.command()
-def run(wait: WaitOption = 0) -> None:
+def run(
+    wait: WaitOption = 0,
+    full_refresh: Annotated[bool, typer.Option(
+        "--full-refresh", help="Rebuild the incremental marts (fct_patrols, fct_incidents) "
+        "from scratch, e.g. after changing their SQL; otherwise a run adds new files' rows "
+        "and drops superseded files' rows.")] = False,
+) -> None:
     """Run the weekly job on whatever is in the inbox.
 
     New files are validated against their contracts, good rows loaded into DuckDB, bad rows
@@ -240,6 +252,8 @@ def run(wait: WaitOption = 0) -> None:
     One run at a time: a second run refuses (or waits, with --wait) while one is going.
     Exit code 0 when the job succeeded (even with quarantined rows), 1 when it failed.
     """
+    if full_refresh:
+        os.environ[DBT_FULL_REFRESH_ENV] = "1"
     try:
         outcome = run_weekly_job("cli", wait_seconds=wait)
     except PocmonError as exc:

@@ -12,6 +12,8 @@ from pydantic import BaseModel, Field
 PROJECT_ROOT = Path(os.environ.get("POCMON_HOME", Path(__file__).resolve().parents[1]))
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 SOURCES = ("patrols", "incidents", "trainings", "strength", "surveys")
+# `pocmon run --full-refresh`: the job's dbt build rebuilds the incremental marts from scratch
+DBT_FULL_REFRESH_ENV = "POCMON_DBT_FULL_REFRESH"
 
 
 class Paths(BaseModel):
