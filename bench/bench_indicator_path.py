@@ -194,6 +194,11 @@ def dbt_path(home: Path, env: dict[str, str], threads: int) -> dict[str, float]:
     copy = ss.WORK / "indicator_path" / "pocmon.duckdb"  # the catalogue is named by the file
     copy.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(warehouse, copy)
+    wal, copy_wal = (Path(f"{p}.wal") for p in (warehouse, copy))
+    if wal.exists():  # a warehouse not checkpointed yet: its log goes with it
+        shutil.copy2(wal, copy_wal)
+    else:  # an earlier, interrupted bench's log would not fit the copy
+        copy_wal.unlink(missing_ok=True)
     out: dict[str, float] = {}
     aggregation = ["int_indicator_values_computed", "int_indicator_values"]
     for name, select in (("aggregation", aggregation),
