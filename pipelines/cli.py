@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +18,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pipelines.config import DBT_PROJECT_DIR, PROJECT_ROOT, SOURCES, get_settings
+from pipelines.config import (
+    DBT_FULL_REFRESH_ENV,
+    DBT_PROJECT_DIR,
+    PROJECT_ROOT,
+    SOURCES,
+    get_settings,
+)
 
 app = typer.Typer(
     help="pocmon: the weekly monitoring-and-evaluation job for UN police (UNPOL).\n\n"
@@ -231,7 +238,13 @@ WaitOption = Annotated[float, typer.Option(
 
 
 @app.command()
-def run(wait: WaitOption = 0) -> None:
+def run(
+    wait: WaitOption = 0,
+    full_refresh: Annotated[bool, typer.Option(
+        "--full-refresh", help="Rebuild the incremental marts (fct_patrols, fct_incidents) "
+        "from scratch, e.g. after changing their SQL; otherwise a run adds new files' rows "
+        "and drops superseded files' rows.")] = False,
+) -> None:
     """Run the weekly job on whatever is in the inbox.
 
     New files are validated against their contracts, good rows loaded into DuckDB, bad rows
@@ -239,6 +252,8 @@ def run(wait: WaitOption = 0) -> None:
     One run at a time: a second run refuses (or waits, with --wait) while one is going.
     Exit code 0 when the job succeeded (even with quarantined rows), 1 when it failed.
     """
+    if full_refresh:
+        os.environ[DBT_FULL_REFRESH_ENV] = "1"
     try:
         outcome = run_weekly_job("cli", wait_seconds=wait)
     except PocmonError as exc:
@@ -266,6 +281,17 @@ def demo(
     months: Annotated[int, typer.Option(min=12, max=240, help="With --public: months of "
                                         "public data per mission, from January 2016.")] = 96,
     wait: WaitOption = 0,
+    patrols: Annotated[int | None, typer.Option(
+        min=1, help="Bulk mode (for load tests): this many patrols in all, over --weeks weeks "
+        "from --start, for every mission of the reference data; CSV only, no planted "
+        "effects.")] = None,
+    incidents: Annotated[int | None, typer.Option(
+        min=0, help="Bulk mode: this many incidents in all (default: a fifth of --patrols).")
+                         ] = None,
+    start: Annotated[datetime | None, typer.Option(
+        formats=["%Y-%m-%d"], help="Bulk mode: the Monday of the first week (default "
+        "2021-01-04, ISO week 2021-W01); with --keep and --weeks 1, adds one week to a "
+        "history.")] = None,
 ) -> None:
     """Write realistic synthetic inbox files for two missions, then run the weekly job.
 
@@ -274,27 +300,68 @@ def demo(
     never empty; the planted effects are documented in pipelines/demo/effects.py. With
     --public, public-format files instead (pipelines/demo/public_files.py documents what they
     plant: a police effect and the faults real downloads have).
+
+    With --patrols (and --incidents) it writes bulk data instead: millions of rows for every
+    configured mission, one mission-week at a time (pipelines/demo/bulk.py).
     """
+    bulk = None
+    if patrols is not None or incidents is not None or start is not None:
+        if patrols is None:
+            raise _fail("bulk mode needs --patrols (and optionally --incidents, --start)")
+        bulk = {"patrols": patrols,
+                "incidents": patrols // 5 if incidents is None else incidents,
+                "start": start.date() if start else None}
     try:
         with exclusive_run(wait):
-            _demo(weeks, seed, effect, fresh, run_job, public, months)
+            _demo(weeks, seed, effect, fresh, run_job, public, months, bulk)
     except PocmonError as exc:
         raise _fail(str(exc)) from exc
 
 
+def _fresh_start() -> None:
+    settings = get_settings()
+    for path in (settings.paths.inbox, settings.paths.published):
+        shutil.rmtree(path, ignore_errors=True)
+    for path in (settings.paths.warehouse,
+                 settings.paths.warehouse.with_suffix(".duckdb.wal")):
+        path.unlink(missing_ok=True)
+
+
+def _bulk_demo(weeks: int, seed: int, bulk: dict) -> None:
+    from pipelines.demo.bulk import BULK_START, generate_bulk
+
+    settings = get_settings()
+    try:
+        with console.status("Writing bulk demo inbox files...") as status:
+            summary = generate_bulk(
+                settings.paths.inbox, patrols=bulk["patrols"], incidents=bulk["incidents"],
+                weeks=weeks, seed=seed, start=bulk["start"] or BULK_START,
+                truth_path=settings.paths.demo_truth, progress=status.update)
+    except ValueError as exc:
+        raise PocmonError(str(exc)) from exc
+    console.print(
+        f"Wrote {summary.files:,} files ({sum(summary.rows.values()):,} rows, "
+        f"{summary.bytes / 1e6:,.0f} MB) to {settings.paths.inbox} in {summary.seconds:.0f} s: "
+        f"{summary.rows['patrols']:,} patrols and {summary.rows['incidents']:,} incidents "
+        f"from {summary.start:%Y-%m-%d} ({summary.weeks} weeks); "
+        f"{summary.planted_bad_rows} planted bad rows."
+    )
+
+
 def _demo(weeks: int, seed: int, effect: float, fresh: bool, run_job: bool, public: bool,
-          months: int) -> None:
+          months: int, bulk: dict | None = None) -> None:
     from pipelines.demo.generator import generate_demo
 
     settings = get_settings()
     if fresh:
-        for path in (settings.paths.inbox, settings.paths.published):
-            shutil.rmtree(path, ignore_errors=True)
-        for path in (settings.paths.warehouse,
-                     settings.paths.warehouse.with_suffix(".duckdb.wal")):
-            path.unlink(missing_ok=True)
+        _fresh_start()
     if public:
         _public_demo(months, seed, effect, run_job)
+        return
+    if bulk is not None:
+        _bulk_demo(weeks, seed, bulk)
+        if run_job:
+            raise typer.Exit(report_run(run_weekly_job("demo")))
         return
     with console.status("Writing demo inbox files...") as status:
         summary = generate_demo(settings.paths.inbox, weeks=weeks, seed=seed, effect=effect,

@@ -16,6 +16,8 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 MISSION_SOURCES = ("patrols", "incidents", "trainings", "strength", "surveys")
 PUBLIC_SOURCES = ("ged", "personnel")
 SOURCES = MISSION_SOURCES + PUBLIC_SOURCES
+# `pocmon run --full-refresh`: the job's dbt build rebuilds the incremental marts from scratch
+DBT_FULL_REFRESH_ENV = "POCMON_DBT_FULL_REFRESH"
 
 
 class Paths(BaseModel):

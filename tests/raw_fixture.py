@@ -82,16 +82,16 @@ def copy_project(destination: Path) -> Path:
 
 
 def dbt_build(warehouse: Path, work: Path, *, project: Path = DBT_PROJECT,
-              dbt_vars: dict | None = None, select: str | None = None
-              ) -> subprocess.CompletedProcess:
+              dbt_vars: dict | None = None, select: str | None = None,
+              args: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     """A real `dbt build` of ``project`` into ``warehouse``; target and logs under ``work``.
     ``select``: only these nodes (dbt selection syntax), with no test selected indirectly
-    (select tests by their folder or name)."""
+    (select tests by their folder or name); ``args`` are added (e.g. ``--full-refresh``)."""
     env = {**os.environ, "POCMON_WAREHOUSE": str(warehouse),
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     command = [str(DBT), "build", "--project-dir", str(project), "--profiles-dir",
                str(project), "--target-path", str(work / "target"), "--log-path",
-               str(work / "logs"), "--no-use-colors"]
+               str(work / "logs"), "--no-use-colors", *args]
     if dbt_vars:
         command += ["--vars", yaml.safe_dump(dbt_vars, default_flow_style=True).strip()]
     if select:

@@ -8,7 +8,78 @@
     fiscal year, a week counting in the month of its Thursday (dim_weeks). Ratios therefore
     aggregate as a sum of numerators over a sum of denominators, recomputed from the rows at
     every level and period, never as a mean of ratios; medians are recomputed from the rows.
+
+    Additive indicators (sums and counts, hence every ratio of them) are computed in two
+    stages: the rows are first summed to their finest grain (site x week x every
+    disaggregation value; CTE <source>__fine), and the grouping sets then run over those sums.
+    DuckDB runs each grouping set as its own pass over its input, so on 10 million patrols the
+    finest grain (a few hundred thousand rows) saves most of the work. Indicators whose SQL is
+    not additive (median, min, max, distinct, ...) are computed from the rows themselves.
 -#}
+
+{#- False when the SQL cannot be summed from partial sums (median, min, max, distinct, ...). -#}
+{% macro is_additive(sql) %}
+    {%- set not_additive = '\\b(median|quantile\\w*|percentile\\w*|mode|avg|mean|min|max|arg_\\w+|'
+        ~ 'first|last|any_value|string_agg|group_concat|list|array_agg|stddev\\w*|var\\w*|'
+        ~ 'variance|corr|covar\\w*|approx_\\w+|entropy|kurtosis\\w*|skewness|bit_\\w+|bool_\\w+|'
+        ~ 'product|histogram|favg|fsum)\\s*\\(|\\bdistinct\\b' -%}
+    {{- return(modules.re.search(not_additive, (sql or '') | lower) is none) -}}
+{% endmacro %}
+
+{#- An aggregate's SQL with the columns of var indicator_sources' `sex` split replaced by the
+    women's or the men's expression (as `select * replace (...)` would), in one pass: the men's
+    person_hours is `person_hours - women_person_hours`, itself naming person_hours. -#}
+{% macro sex_substituted(sql, sex_split, sex) %}
+    {%- if not sql -%}{{ return('') }}{%- endif -%}
+    {%- set text = namespace(value=sql) -%}
+    {%- for column in sex_split -%}
+        {%- set text.value = modules.re.sub('\\b' ~ column ~ '\\b', '@@sex' ~ loop.index ~ '@@',
+                                            text.value) -%}
+    {%- endfor -%}
+    {%- for column, split in sex_split.items() -%}
+        {%- set text.value = text.value.replace('@@sex' ~ loop.index ~ '@@',
+                                                '(' ~ split[sex] ~ ')') -%}
+    {%- endfor -%}
+    {{- return(text.value) -}}
+{% endmacro %}
+
+{#- mission_id, level, org_unit_id, period_type and period_label of a grouping-sets row
+    (grouping() only names columns some grouping set holds). -#}
+{% macro indicator_level_columns(levels, periods) %}
+        _mission_id as mission_id,
+        case
+            when false then null
+            {%- if 'site' in levels %}
+            when grouping(_site_id) = 0 then 'site'
+            {%- endif %}
+            {%- if 'site' in levels or 'sector' in levels %}
+            when grouping(_sector_id) = 0 then 'sector'
+            {%- endif %}
+            else 'mission'
+        end as level,
+        case
+            when false then null
+            {%- if 'site' in levels %}
+            when grouping(_site_id) = 0 then _site_id
+            {%- endif %}
+            {%- if 'site' in levels or 'sector' in levels %}
+            when grouping(_sector_id) = 0 then _sector_id
+            {%- endif %}
+            else _mission_id
+        end as org_unit_id,
+        case
+            {%- for period in periods[:-1] %}
+            when grouping(_{{ period }}) = 0 then '{{ period }}'
+            {%- endfor %}
+            else '{{ periods[-1] }}'
+        end as period_type,
+        case
+            {%- for period in periods[:-1] %}
+            when grouping(_{{ period }}) = 0 then _{{ period }}
+            {%- endfor %}
+            else _{{ periods[-1] }}
+        end as period_label
+{%- endmacro %}
 
 {% macro indicator_catalogue_rows(source_name) %}
     {#- The catalogue rows of one source mart (empty while dbt parses). -#}
@@ -28,6 +99,8 @@
                 'numerator': row['numerator'],
                 'denominator': row['denominator'],
                 'aggregation': row['aggregation'],
+                'additive': row['aggregation'] != 'median'
+                            and is_additive(row['numerator'] ~ ' ' ~ row['denominator']),
                 'levels': row['levels'].split('|'),
                 'dimensions': ['total'] + (parts | reject('in', ['mission', 'sector', 'site'])
                                                  | list),
@@ -86,8 +159,21 @@
                       else ['month', 'quarter', 'fiscal_year'] -%}
     {%- set indicators = indicator_catalogue_rows(source_name) -%}
     {%- set cte = source_name ~ '__' -%}
+    {%- set observations = settings.get('observations', 'count(*)') -%}
+    {%- set weight_squares = settings.get('weight_squares') -%}
+    {#- the finest grain: every org unit, period label and disaggregation value -#}
+    {%- set keys = ['_mission_id', '_sector_id', '_site_id', '_week', '_month', '_quarter',
+                    '_fiscal_year'] -%}
+    {%- for dimension in dimensions %}{% do keys.append('_d_' ~ dimension) %}{% endfor -%}
+    {%- set additive = [] -%}
+    {%- if is_additive(observations) -%}
+        {%- for indicator in indicators if indicator['additive'] -%}
+            {%- do additive.append(indicator['code']) -%}
+        {%- endfor -%}
+    {%- endif %}
 
-{{ cte }}rows as (
+{{ cte }}rows as not materialized (
+    {#- read by several CTEs: scanned again by each rather than held in memory (10M rows) #}
     select
         src.*,
         src.mission_id as _mission_id,
@@ -121,20 +207,144 @@
 ),
 {%- endif %}
 
-{%- set used = [] %}
+{%- set fine_members = [] %}
+{%- for indicator in indicators if indicator['code'] in additive %}
+{%- do fine_members.append(indicator) %}
+{%- endfor %}
+{%- set sex_members = [] %}
+{%- for member in fine_members if sex_split and 'sex' in member['dimensions'] %}
+{%- do sex_members.append(member) %}
+{%- endfor %}
+{%- if fine_members %}
+
+{{ cte }}fine as (
+    -- stage 1: sums at the finest grain (the grouping sets below sum these); the women's and
+    -- men's sums of the indicators split by sex in the same pass
+    select
+        {{ keys | join(', ') }},
+        {{ observations }} as _observations,
+        {%- if weight_squares %}
+        sum({{ weight_squares }}) as _weight_squares,
+        {%- endif %}
+        {%- for member in sex_members %}
+        {%- for sex in ['women', 'men'] %}
+        {{ sex_substituted(member['numerator'], sex_split, sex) }}
+            as "n__{{ member['code'] }}__{{ sex }}",
+        {{ sex_substituted(member['denominator'], sex_split, sex) or 'null' }}
+            as "d__{{ member['code'] }}__{{ sex }}",
+        {%- endfor %}
+        {%- endfor %}
+        {%- for member in fine_members %}
+        {{ member['numerator'] }} as "n__{{ member['code'] }}",
+        {{ member['denominator'] or 'null' }} as "d__{{ member['code'] }}"
+        {{- ',' if not loop.last }}
+        {%- endfor %}
+    from {{ cte }}rows
+    group by {{ keys | join(', ') }}
+),
+{%- endif %}
+{#- the grouping sets of one (dimension, members): every level of the members x period -#}
+{%- set fine_sets = [] %}
+{%- set fine_levels = [] %}
+{%- set fine_dimensions = [] %}
+{%- for dimension in ['total'] + (dimensions.keys() | list) %}
+{%- set members = [] %}
+{%- for member in fine_members if dimension in member['dimensions'] %}
+{%- do members.append(member) %}
+{%- endfor %}
+{%- if members %}
+{%- if dimension != 'total' %}{% do fine_dimensions.append(dimension) %}{% endif %}
+{%- for member in members %}{% for level in member['levels'] %}
+{%- if level not in fine_levels %}{% do fine_levels.append(level) %}{% endif %}
+{%- set set_level = level %}
+{%- for period in periods %}
+{%- set grouping_set = '(_mission_id'
+    ~ (', _sector_id' if set_level in ['sector', 'site'] else '')
+    ~ (', _site_id' if set_level == 'site' else '')
+    ~ ', _' ~ period
+    ~ ((', _d_' ~ dimension) if dimension != 'total' else '') ~ ')' %}
+{%- if grouping_set not in fine_sets %}{% do fine_sets.append(grouping_set) %}{% endif %}
+{%- endfor %}
+{%- endfor %}{% endfor %}
+{%- endif %}
+{%- endfor %}
+{%- if fine_members %}
+
+{{ cte }}by_fine as (
+    -- stage 2: every level x period x disaggregation of the additive indicators in one
+    -- aggregation over the stage-1 sums (sex: from the women's and men's sums of the totals)
+    select
+        case
+            when false then null
+            {%- for dimension in fine_dimensions %}
+            when grouping(_d_{{ dimension }}) = 0 then '{{ dimension }}'
+            {%- endfor %}
+            else 'total'
+        end as disaggregation,
+        case
+            when false then null
+            {%- for dimension in fine_dimensions %}
+            when grouping(_d_{{ dimension }}) = 0
+                then coalesce(cast(_d_{{ dimension }} as varchar), 'not_recorded')
+            {%- endfor %}
+            else 'total'
+        end as disaggregation_value,
+        {{ indicator_level_columns(fine_levels, periods) }},
+        sum(_observations) as observations,
+        {%- if weight_squares %}
+        sum(_weight_squares) as weight_squares,
+        {%- else %}
+        cast(null as double) as weight_squares,
+        {%- endif %}
+        {%- for member in sex_members %}
+        {%- for sex in ['women', 'men'] %}
+        sum("n__{{ member['code'] }}__{{ sex }}") as "n__{{ member['code'] }}__{{ sex }}",
+        {% if member['denominator'] %}sum("d__{{ member['code'] }}__{{ sex }}"){% else %}null{% endif %}
+            as "d__{{ member['code'] }}__{{ sex }}",
+        {%- endfor %}
+        {%- endfor %}
+        {%- for member in fine_members %}
+        sum("n__{{ member['code'] }}") as "n__{{ member['code'] }}",
+        {% if member['denominator'] %}sum("d__{{ member['code'] }}"){% else %}null{% endif %}
+            as "d__{{ member['code'] }}"
+        {{- ',' if not loop.last }}
+        {%- endfor %}
+    from {{ cte }}fine
+    group by grouping sets (
+        {{ fine_sets | join(',\n        ') }}
+    )
+),
+{%- endif %}
+
+{#- (member, relation, extra condition, disaggregation override, column suffix) -#}
+{%- set selects = [] %}
+{%- for member in fine_members %}
+{%- for dimension in member['dimensions'] if dimension != 'sex' %}
+{%- do selects.append((member, 'by_fine', "disaggregation = '" ~ dimension ~ "'", none, '')) %}
+{%- endfor %}
+{%- if member in sex_members %}
+{%- for sex in ['women', 'men'] %}
+{%- do selects.append((member, 'by_fine', "disaggregation = 'total'", sex, '__' ~ sex)) %}
+{%- endfor %}
+{%- endif %}
+{%- endfor %}
+
 {%- for dimension in ['total'] + (dimensions.keys() | list) + (['sex'] if sex_split else []) %}
 {%- set members = [] %}
-{%- for indicator in indicators if dimension in indicator['dimensions'] %}
+{%- for indicator in indicators if dimension in indicator['dimensions']
+        and indicator['code'] not in additive %}
 {%- do members.append(indicator) %}
 {%- endfor %}
 {%- if members %}
-{%- do used.append((dimension, members)) %}
+{%- set name = 'by_' ~ dimension ~ '__rows' %}
+{%- for member in members %}{% do selects.append((member, name, 'true', none, '')) %}{% endfor %}
 {%- set levels = [] %}
 {%- for member in members %}{% for level in member['levels'] %}
 {%- if level not in levels %}{% do levels.append(level) %}{% endif %}
 {%- endfor %}{% endfor %}
 
-{{ cte }}by_{{ dimension }} as (
+{{ cte }}{{ name }} as (
+    -- indicators that are not additive (medians), from the rows themselves
     select
         '{{ dimension }}' as disaggregation,
         {% if dimension == 'total' -%}
@@ -142,43 +352,10 @@
         {%- else -%}
         coalesce(cast(_d_{{ dimension }} as varchar), 'not_recorded')
         {%- endif %} as disaggregation_value,
-        _mission_id as mission_id,
-        {#- grouping() only names columns some grouping set holds #}
-        case
-            when false then null
-            {%- if 'site' in levels %}
-            when grouping(_site_id) = 0 then 'site'
-            {%- endif %}
-            {%- if 'site' in levels or 'sector' in levels %}
-            when grouping(_sector_id) = 0 then 'sector'
-            {%- endif %}
-            else 'mission'
-        end as level,
-        case
-            when false then null
-            {%- if 'site' in levels %}
-            when grouping(_site_id) = 0 then _site_id
-            {%- endif %}
-            {%- if 'site' in levels or 'sector' in levels %}
-            when grouping(_sector_id) = 0 then _sector_id
-            {%- endif %}
-            else _mission_id
-        end as org_unit_id,
-        case
-            {%- for period in periods[:-1] %}
-            when grouping(_{{ period }}) = 0 then '{{ period }}'
-            {%- endfor %}
-            else '{{ periods[-1] }}'
-        end as period_type,
-        case
-            {%- for period in periods[:-1] %}
-            when grouping(_{{ period }}) = 0 then _{{ period }}
-            {%- endfor %}
-            else _{{ periods[-1] }}
-        end as period_label,
-        {{ settings.get('observations', 'count(*)') }} as observations,
-        {%- if settings.get('weight_squares') %}
-        sum({{ settings['weight_squares'] }}) as weight_squares,
+        {{ indicator_level_columns(levels, periods) }},
+        {{ observations }} as observations,
+        {%- if weight_squares %}
+        sum({{ weight_squares }}) as weight_squares,
         {%- else %}
         cast(null as double) as weight_squares,
         {%- endif %}
@@ -206,9 +383,9 @@
 {%- endfor %}
 
 {{ cte }}values as (
-    {%- for dimension, members in used %}
-    {%- set dimension_loop = loop %}
-    {%- for member in members %}
+    {%- for member, relation, condition, sex, suffix in selects %}
+    {%- set n = '"n__' ~ member['code'] ~ suffix ~ '"' %}
+    {%- set d = '"d__' ~ member['code'] ~ suffix ~ '"' %}
     select
         '{{ member['code'] }}' as indicator_code,
         '{{ source_name }}' as source_mart,
@@ -217,37 +394,40 @@
         org_unit_id,
         period_type,
         period_label,
+        {%- if sex %}
+        'sex' as disaggregation,
+        '{{ sex }}' as disaggregation_value,
+        {%- else %}
         disaggregation,
         disaggregation_value,
+        {%- endif %}
         {%- if member['aggregation'] == 'sum' %}
-        cast(coalesce("n__{{ member['code'] }}", 0) as double) as value,
-        cast(coalesce("n__{{ member['code'] }}", 0) as double) as numerator,
+        cast(coalesce({{ n }}, 0) as double) as value,
+        cast(coalesce({{ n }}, 0) as double) as numerator,
         cast(null as double) as denominator,
         {%- elif member['aggregation'] == 'median' %}
-        cast("n__{{ member['code'] }}" as double) as value,
+        cast({{ n }} as double) as value,
         cast(null as double) as numerator,
         cast(null as double) as denominator,
         {%- else %}
-        cast({{ safe_divide('"n__' ~ member['code'] ~ '"', '"d__' ~ member['code'] ~ '"') }}
-            as double) as value,
-        cast("n__{{ member['code'] }}" as double) as numerator,
-        cast("d__{{ member['code'] }}" as double) as denominator,
+        cast({{ safe_divide(n, d) }} as double) as value,
+        cast({{ n }} as double) as numerator,
+        cast({{ d }} as double) as denominator,
         {%- endif %}
         cast(observations as bigint) as observations,
         {%- if member['aggregation'] == 'weighted_ratio' %}
-        {{ safe_divide('"d__' ~ member['code'] ~ '" * "d__' ~ member['code'] ~ '"',
-                       'weight_squares') }} as effective_n
+        {{ safe_divide(d ~ ' * ' ~ d, 'weight_squares') }} as effective_n
         {%- else %}
         cast(null as double) as effective_n
         {%- endif %}
-    from {{ cte }}by_{{ dimension }}
-    where org_unit_id is not null
+    from {{ cte }}{{ relation }}
+    where {{ condition }}
+        and org_unit_id is not null
         and period_label is not null
         and level in ('{{ member['levels'] | join("', '") }}')
-    {{ 'union all' if not (loop.last and dimension_loop.last) }}
+    {{ 'union all' if not loop.last }}
     {%- endfor %}
-    {%- endfor %}
-    {%- if not used %}
+    {%- if not selects %}
     {#- while dbt parses, and for a source no indicator reads: no rows, the right columns #}
     select
         cast(null as varchar) as indicator_code, cast(null as varchar) as source_mart,

@@ -3,6 +3,9 @@
 Fixed effects are explicit dummies: the first set (e.g. sites) gets one column per level and no
 intercept; each further set (e.g. mission-weeks) drops its first level within each ``nest``
 value (e.g. mission), which keeps the design full rank when both sets are nested in missions.
+Count models hold the dummies as a sparse matrix and fit by IRLS on the normal equations
+(``irls``): a few years of four missions have over a thousand mission-week effects, and a
+dense design of site-week cells would take gigabytes and minutes per fit.
 
 Standard errors are cluster-robust, CR3 (the cluster jackknife) by default or CR1 (the sandwich
 scaled by G/(G-1) for count models, as ppmlhdfe does, or G/(G-1) x (N-1)/(N-K) for least
@@ -18,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.linalg
+import scipy.sparse as sp
 import statsmodels.api as sm
 from scipy import stats
 
@@ -94,20 +99,75 @@ class Fit:
         return float(stats.f.sf(f, q, self.df))
 
 
-def fe_design(frame: pd.DataFrame, regressors: Sequence[str], fixed_effects: Sequence[str],
-              nest: str | None = None) -> np.ndarray:
-    """[regressors | dummies of fixed_effects[0] | dummies of the others, minus a base level]."""
-    blocks = [frame[list(regressors)].to_numpy(float)]
+def fe_design_sparse(frame: pd.DataFrame, regressors: Sequence[str],
+                     fixed_effects: Sequence[str], nest: str | None = None) -> sp.csr_matrix:
+    """``fe_design`` as a sparse (CSR) matrix: the same columns."""
+    n = len(frame)
+    blocks = [sp.csr_matrix(frame[list(regressors)].to_numpy(float).reshape(n, -1))]
     for k, name in enumerate(fixed_effects):
         codes, levels = pd.factorize(frame[name], sort=True)
-        dummies = np.zeros((len(frame), len(levels)))
-        dummies[np.arange(len(frame)), codes] = 1.0
+        column = np.arange(len(levels))
         if k > 0:
             groups = (frame[nest] if nest else pd.Series(0, index=frame.index)).to_numpy()
             first = pd.Series(codes).groupby(groups).min().to_numpy()
-            dummies = np.delete(dummies, first, axis=1)
-        blocks.append(dummies)
-    return np.hstack(blocks)
+            dropped = np.zeros(len(levels), bool)
+            dropped[first] = True
+            column = np.where(dropped, -1, np.cumsum(~dropped) - 1)
+        cols = column[codes]
+        rows = np.flatnonzero(cols >= 0)
+        width = int(column.max()) + 1 if len(column) else 0
+        blocks.append(sp.csr_matrix((np.ones(len(rows)), (rows, cols[rows])), shape=(n, width)))
+    return sp.hstack(blocks, format="csr")
+
+
+def fe_design(frame: pd.DataFrame, regressors: Sequence[str], fixed_effects: Sequence[str],
+              nest: str | None = None) -> np.ndarray:
+    """[regressors | dummies of fixed_effects[0] | dummies of the others, minus a base level]."""
+    return fe_design_sparse(frame, regressors, fixed_effects, nest).toarray()
+
+
+def _gram(x: np.ndarray | sp.spmatrix, w: np.ndarray) -> np.ndarray:
+    """X' diag(w) X, dense."""
+    if sp.issparse(x):
+        return (x.T @ x.multiply(w[:, None]).tocsr()).toarray()
+    return x.T @ (x * w[:, None])
+
+
+def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a^-1 b for a symmetric positive (semi)definite a: Cholesky, else least squares."""
+    try:
+        return scipy.linalg.cho_solve(scipy.linalg.cho_factor(a), b)
+    except (np.linalg.LinAlgError, ValueError):
+        return np.linalg.lstsq(a, b, rcond=None)[0]
+
+
+def irls(x: np.ndarray | sp.spmatrix, y: np.ndarray, offset: np.ndarray | None = None,
+         alpha: float = 0.0, maxiter: int = 100, tol: float = 1e-12
+         ) -> tuple[np.ndarray, np.ndarray]:
+    """Poisson (``alpha`` 0) or NB2 GLM with log link by iteratively reweighted least squares
+    on the normal equations; returns (coefficients, fitted means). Starts as statsmodels does
+    and iterates until the deviance changes by less than ``tol`` (relative)."""
+    offset = np.zeros(len(y)) if offset is None else offset
+    mu = (y + y.mean()) / 2
+    eta = np.log(mu)
+    deviance = np.inf
+    beta = np.zeros(x.shape[1])
+    for _ in range(maxiter):
+        weight = mu / (1 + alpha * mu)
+        z = eta - offset + (y - mu) / mu
+        beta = _solve(_gram(x, weight), x.T @ (weight * z))
+        eta = np.asarray(x @ beta).ravel() + offset
+        mu = np.exp(eta)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(y > 0, y * np.log(y / mu), 0.0)
+        if alpha:
+            new = 2 * np.sum(ratio - (y + 1 / alpha) * np.log((1 + alpha * y) / (1 + alpha * mu)))
+        else:
+            new = 2 * np.sum(ratio - (y - mu))
+        if abs(new - deviance) <= tol * (abs(new) + 1e-8):
+            break
+        deviance = new
+    return beta, mu
 
 
 def _enough_clusters(frame: pd.DataFrame, cluster: str, min_clusters: int) -> int:
@@ -128,18 +188,27 @@ def _check(frame: pd.DataFrame, regressors: Sequence[str], cluster: str,
 
 
 def cluster_cov(x: np.ndarray, w: np.ndarray, r: np.ndarray, clusters: pd.Series,
-                kind: str, cr1_scale: float) -> np.ndarray:
+                kind: str, cr1_scale: float, own_columns: np.ndarray | None = None
+                ) -> np.ndarray:
     """Cluster-robust covariance of an M-estimator with Hessian X'diag(w)X and scores x_i r_i.
 
     CR1: the sandwich scaled by ``cr1_scale``. CR3: the cluster jackknife,
     (G-1)/G sum_g d_g d_g' with d_g = -(M - M_g)^-1 s_g the change when cluster g is left out
     (exact for least squares, one Newton step for count models); safer than CR1 when a few
-    clusters dominate (MacKinnon, Nielsen and Webb 2023).
+    clusters dominate (MacKinnon, Nielsen and Webb 2023). ``own_columns``: when each cluster
+    has its own fixed-effect column (sites clustered by site), the column of each cluster (in
+    sorted cluster order); the leave-one-out systems are then solved through one Schur
+    complement and a small update per cluster (``_cr3_own_effects``), the same numbers
+    without a thousand-column solve per cluster.
     """
     codes, levels = pd.factorize(clusters, sort=True)
-    scores = np.zeros((len(levels), x.shape[1]))
-    np.add.at(scores, codes, x * r[:, None])
-    m = x.T @ (x * w[:, None])
+    if sp.issparse(x):
+        member = sp.csr_matrix((r, (codes, np.arange(len(codes)))), shape=(len(levels), len(r)))
+        scores = (member @ x).toarray()
+    else:
+        scores = np.zeros((len(levels), x.shape[1]))
+        np.add.at(scores, codes, x * r[:, None])
+    m = _gram(x, w)
     if kind == "CR1":
         bread = np.linalg.pinv(m)
         return cr1_scale * bread @ (scores.T @ scores) @ bread
@@ -148,11 +217,17 @@ def cluster_cov(x: np.ndarray, w: np.ndarray, r: np.ndarray, clusters: pd.Series
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(levels) + 1))
     deltas = np.zeros_like(scores)
+    tolerance = 1e-10 * max(np.abs(np.diag(m)).max(), 1.0)
+    fast = _OwnEffects(m, own_columns) if own_columns is not None and sp.issparse(x) else None
     for g in range(len(levels)):
         rows = order[bounds[g]:bounds[g + 1]]
-        xg = x[rows]
-        left = m - xg.T @ (xg * w[rows, None])
-        keep = np.abs(np.diag(left)) > 1e-10 * max(np.abs(np.diag(m)).max(), 1.0)
+        if fast is not None:
+            delta = fast.delta(g, x[rows], w[rows], scores[g], tolerance)
+            if delta is not None:
+                deltas[g] = delta
+                continue
+        left = m - _gram(x[rows], w[rows])
+        keep = np.abs(np.diag(left)) > tolerance
         # fixed effects seen only in cluster g drop out (their score is zero at the optimum)
         sub = left[np.ix_(keep, keep)]
         try:
@@ -185,6 +260,49 @@ def hac_cov(x: np.ndarray, w: np.ndarray, r: np.ndarray, units: pd.Series,
     return n / max(n - k, 1) * bread @ meat @ bread
 
 
+class _OwnEffects:
+    """CR3 deltas when cluster g has its own fixed-effect column j_g (and no other cluster
+    touches it). Leaving g out drops column j_g; the other own columns form a diagonal block
+    D, so with the remaining columns r the reduced Hessian's Schur complement is
+    T_g = S - E_g, where S = M_rr - C' D^-1 C is computed once and E_g (cluster g's Gram on r,
+    minus its own column's part) only touches the columns g's rows use. T_g^-1 s follows from
+    S^-1 by the Woodbury identity, at the cost of a solve the size of that support."""
+
+    def __init__(self, m: np.ndarray, own: np.ndarray):
+        self.own = np.asarray(own)
+        self.rest = np.setdiff1d(np.arange(m.shape[0]), self.own)
+        self.d = np.diag(m)[self.own]
+        self.c = m[np.ix_(self.own, self.rest)]
+        schur = m[np.ix_(self.rest, self.rest)] - self.c.T @ (self.c / self.d[:, None])
+        self.s_inv = np.linalg.inv(schur)
+        self.position = np.full(m.shape[0], -1)
+        self.position[self.rest] = np.arange(len(self.rest))
+        self.m_diag = np.diag(m)
+
+    def delta(self, g: int, xg: sp.spmatrix, wg: np.ndarray, score: np.ndarray,
+              tolerance: float) -> np.ndarray | None:
+        """-T_g^-1 s_g in full coordinates, or None when another column also drops out (the
+        general path handles it)."""
+        columns = np.unique(xg.indices)
+        support = columns[self.position[columns] >= 0]  # r columns g's rows use
+        gram = _gram(xg[:, support], wg)
+        cross = np.asarray(xg[:, support].T @ (wg * xg[:, [self.own[g]]].toarray().ravel()))
+        if np.any(self.m_diag[support] - np.diag(gram) <= tolerance):
+            return None
+        e = gram - np.outer(cross, cross) / self.d[g]
+        p = self.position[support]
+        u = self.s_inv @ score[self.rest]
+        q = self.s_inv[np.ix_(p, p)]
+        t = np.linalg.solve(np.eye(len(p)) - e @ q, e @ u[p])
+        y = u + self.s_inv[:, p] @ t
+        out = np.zeros(len(score))
+        out[self.rest] = -y
+        others = np.arange(len(self.own)) != g
+        # the other clusters' own columns, from the eliminated block
+        out[self.own[others]] = (self.c[others] @ y) / self.d[others]
+        return out
+
+
 def drop_separated(frame: pd.DataFrame, y: str, groups: Sequence[str]) -> pd.DataFrame:
     """Drop fixed-effect groups whose outcome is all zero (they carry no information in a
     Poisson model, and their fixed effect would run to minus infinity); repeat until stable."""
@@ -208,26 +326,25 @@ def count_fe(frame: pd.DataFrame, y: str, regressors: Sequence[str],
     auxiliary regression and then held fixed (GLM negative binomial). ``n_obs_column``: the
     rows stand for this many observations each (e.g. the days of aggregated cells).
     """
+    if family not in ("poisson", "negbin"):
+        raise ValueError(f"unknown family {family!r}")
     frame = drop_separated(frame, y, fixed_effects)
     n_clusters = _check(frame, regressors, cluster, min_clusters)
-    x = fe_design(frame, regressors, fixed_effects, nest)
+    x = fe_design_sparse(frame, regressors, fixed_effects, nest)
     yv = frame[y].to_numpy(float)
     offset = np.log(frame[exposure].to_numpy(float)) if exposure else None
-    res = sm.GLM(yv, x, family=sm.families.Poisson(), offset=offset).fit(maxiter=100)
+    params, mu = irls(x, yv, offset)
     alpha = 0.0
     if family == "negbin":
-        mu = res.mu
         alpha = max(float(np.sum(mu**2 * ((yv - mu) ** 2 - yv)) / np.sum(mu**4)), 1e-8)
-        nb = sm.families.NegativeBinomial(alpha=alpha)
-        res = sm.GLM(yv, x, family=nb, offset=offset).fit(maxiter=100)
-    elif family != "poisson":
-        raise ValueError(f"unknown family {family!r}")
-    mu = res.mu
-    cov = cluster_cov(x, mu / (1 + alpha * mu), (yv - mu) / (1 + alpha * mu), frame[cluster],
-                      vcov, n_clusters / (n_clusters - 1))
+        params, mu = irls(x, yv, offset, alpha=alpha)
     k = len(regressors)
+    # sites clustered by site: each cluster's own columns follow the regressors, sorted
+    own = k + np.arange(n_clusters) if fixed_effects[0] == cluster else None
+    cov = cluster_cov(x, mu / (1 + alpha * mu), (yv - mu) / (1 + alpha * mu), frame[cluster],
+                      vcov, n_clusters / (n_clusters - 1), own_columns=own)
     n_obs = int(frame[n_obs_column].sum()) if n_obs_column else len(frame)
-    return Fit(list(regressors), np.asarray(res.params)[:k], cov[:k, :k], n_obs, n_clusters)
+    return Fit(list(regressors), params[:k], cov[:k, :k], n_obs, n_clusters)
 
 
 def ols_fe(frame: pd.DataFrame, y: str, regressors: Sequence[str],
@@ -278,13 +395,13 @@ def score_test(frame: pd.DataFrame, y: str, regressors: Sequence[str], tested: S
     """
     frame = drop_separated(frame, y, fixed_effects)
     _check(frame, [*regressors, *tested], cluster, min_clusters)
-    x = fe_design(frame, regressors, fixed_effects, nest)
+    x = fe_design_sparse(frame, regressors, fixed_effects, nest)
     lead = frame[list(tested)].to_numpy(float)
     yv = frame[y].to_numpy(float)
-    mu = sm.GLM(yv, x, family=sm.families.Poisson()).fit(maxiter=100).mu
-    xw = x * mu[:, None]
+    mu = irls(x, yv)[1]
     # the tested columns, net of what the null model's columns already explain
-    partial = lead - x @ np.linalg.lstsq(x.T @ xw, xw.T @ lead, rcond=None)[0]
+    projection = np.linalg.lstsq(_gram(x, mu), x.T @ (lead * mu[:, None]), rcond=None)[0]
+    partial = lead - x @ projection
     codes, levels = pd.factorize(frame[cluster], sort=True)
     scores = np.zeros((len(levels), lead.shape[1]))
     np.add.at(scores, codes, partial * (yv - mu)[:, None])

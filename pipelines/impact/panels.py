@@ -2,6 +2,10 @@
 
 Sites are keyed by ``mission_id|site_id`` (ids are unique per mission only); time fixed
 effects are per mission (``mission_id|week``), so missions never share a seasonal factor.
+
+Patrol and incident frames may come pre-aggregated (``ROWS``: how many mart rows a row
+stands for, e.g. patrols per site, day and mode), as ``fct_impact_estimates`` reads them from
+a 10-million-row warehouse; without the column every row counts once.
 """
 
 from __future__ import annotations
@@ -10,6 +14,15 @@ import numpy as np
 import pandas as pd
 
 from pipelines.impact.options import ImpactOptions
+
+ROWS = "rows"
+
+
+def row_weights(frame: pd.DataFrame) -> np.ndarray:
+    """How many mart rows each row stands for (1 unless pre-aggregated)."""
+    if ROWS in frame.columns:
+        return frame[ROWS].to_numpy(np.int64)
+    return np.ones(len(frame), np.int64)
 
 
 def day(values: pd.Series) -> pd.Series:
@@ -55,7 +68,7 @@ def site_day_panel(patrols: pd.DataFrame, incidents: pd.DataFrame, sites: pd.Dat
             s = ids.get_indexer(rows["site_id"].astype(str))
             d = days.get_indexer(rows["date"])
             ok = (s >= 0) & (d >= 0)
-            np.add.at(counts, (s[ok], d[ok]), 1)
+            np.add.at(counts, (s[ok], d[ok]), row_weights(rows)[ok])
             return counts
 
         patrolled = grid(planned[planned["mission_id"] == mission])
@@ -106,8 +119,8 @@ def programme_starts(patrols: pd.DataFrame, site_weeks: pd.DataFrame,
     spine["week_start"] = day(site_weeks["week_start"])
     foot = patrols[patrols["is_planned"].fillna(False).astype(bool)
                    & (patrols["mode"] == "foot")]
-    counts = (foot.assign(week_start=day(foot["week_start"]))
-              .groupby(["mission_id", "site_id", "week_start"]).size().rename("foot"))
+    counts = (foot.assign(week_start=day(foot["week_start"]), _rows=row_weights(foot))
+              .groupby(["mission_id", "site_id", "week_start"])["_rows"].sum().rename("foot"))
     spine = spine.join(counts, on=["mission_id", "site_id", "week_start"])
     spine["foot"] = spine["foot"].fillna(0)
     spine = spine.sort_values(["mission_id", "site_id", "week_start"]).reset_index(drop=True)

@@ -114,7 +114,7 @@ def response_times(frames: dict[str, pd.DataFrame], mission_id: str,
     for column, values, base, words, phrase, kind in [
             ("range", ranges, base_range, RANGE_WORDS, RANGE, "range"),
             ("mode", modes, base_mode, MODE_WORDS, MODE, "mode")]:
-        for level in sorted(set(values) - {base}):
+        for level in sorted(set(values.unique()) - {base}):
             name = f"{column}_{level}"
             data[name] = (values == level).astype(float)
             w_level, w_base = words.get(level, (level, level)), words.get(base, (base, base))

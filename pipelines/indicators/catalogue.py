@@ -18,8 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipelines.config import DBT_PROJECT_DIR
+
 REPO = Path(__file__).resolve().parents[2]
-CATALOGUE_CSV = REPO / "dbt_project" / "seeds" / "indicators" / "indicators.csv"
+# the deployment's catalogue (POCMON_HOME's dbt project; the repository's by default)
+CATALOGUE_CSV = DBT_PROJECT_DIR / "seeds" / "indicators" / "indicators.csv"
 DOCS = {"en": REPO / "docs" / "indicators.md", "fr": REPO / "docs" / "indicators.fr.md"}
 
 COLUMNS = [

@@ -1,22 +1,13 @@
 -- Every indicator of the catalogue at every level (mission, sector, site) and period (ISO
 -- week, month, quarter, UN fiscal year) where it makes sense, in total and by each allowed
--- disaggregation: one query per source mart (macro indicator_values, settings in var
--- indicator_sources). Sums are zero-filled over the org units of a mission for the periods
--- the source has rows for the mission, so a site without events shows 0, not "no data".
+-- disaggregation, from the values computed per source mart (int_indicator_values_computed).
+-- Sums are zero-filled over the org units of a mission for the periods the source has rows
+-- for the mission, so a site without events shows 0, not "no data".
 -- Not published as is: fct_indicator_values adds targets and small-cell suppression.
-{%- set sources = var('indicator_sources') %}
-
 with
 
-{% for source_name in sources %}
-{{ indicator_values(source_name) }},
-{% endfor %}
-
 computed as (
-    {%- for source_name in sources %}
-    select * from {{ source_name }}__values
-    {{ 'union all' if not loop.last }}
-    {%- endfor %}
+    select * from {{ ref('int_indicator_values_computed') }}
 ),
 
 indicators as (

@@ -106,9 +106,13 @@ select
     denominator,
     observations,
     effective_n,
-    -- (greatest and least skip NULLs: keep the interval NULL where there is none)
-    case when ci_centre is not null then greatest(ci_centre - ci_half_width, 0) end as ci_low,
-    case when ci_centre is not null then least(ci_centre + ci_half_width, 1) end as ci_high,
+    -- (greatest and least skip NULLs: keep the interval NULL where there is none). The
+    -- Wilson interval always holds the share; bounding by the value only removes rounding
+    -- residue (at a share of 0, centre - half width is 1e-17, not 0)
+    case when ci_centre is not null
+        then least(greatest(ci_centre - ci_half_width, 0), value) end as ci_low,
+    case when ci_centre is not null
+        then greatest(least(ci_centre + ci_half_width, 1), value) end as ci_high,
     baseline,
     target,
 

@@ -9,6 +9,7 @@ whenever they do).
 
 from pipelines.impact.estimates import MARTS, estimate_all
 from pipelines.impact.options import ImpactOptions
+from pipelines.impact.panels import ROWS
 
 
 def model(dbt, session):
@@ -28,4 +29,15 @@ def model(dbt, session):
         raise ValueError(f"fct_impact_estimates: add dbt.ref for {sorted(missing)}")
     options = ImpactOptions(
         response_target_minutes=int(dbt.config.get("response_target_minutes")))
+    # the estimators need planned patrols per site, day and mode, and incidents per site and
+    # day: read those counts (pipelines.impact.panels.ROWS), not 10 million rows
+    refs["fct_patrols"] = refs["fct_patrols"].filter("is_planned").aggregate(
+        f"mission_id, site_id, patrol_date, week_start, is_planned, mode, count(*) as {ROWS}",
+        "mission_id, site_id, patrol_date, week_start, is_planned, mode")
+    refs["fct_incidents"] = refs["fct_incidents"].aggregate(
+        f"mission_id, site_id, occurred_date, count(*) as {ROWS}",
+        "mission_id, site_id, occurred_date")
+    refs["fct_alert_responses"] = refs["fct_alert_responses"].project(
+        "mission_id, site_id, response_minutes, distance_km, response_range, response_mode, "
+        "reached_within_target")
     return estimate_all({name: relation.df() for name, relation in refs.items()}, options)

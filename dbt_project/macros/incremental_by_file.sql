@@ -1,0 +1,25 @@
+{#- Incremental marts keyed on the file each row came from (file_id, the raw tables'
+    _file_id). Ingestion never changes a loaded file's rows: a corrected re-submission
+    supersedes a file by deleting its rows and inserting the replacement's under a new
+    file_id. So an incremental build deletes the rows of files no longer in the source
+    (pre-hook delete_retired_files) and inserts the rows of files not yet in the model
+    (new_files_only); a full refresh rebuilds everything and gives the same table. -#}
+
+{#- Pre-hook: delete the model's rows whose file is no longer in `source_relation`. -#}
+{% macro delete_retired_files(source_relation) -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }}
+    where file_id not in (select distinct file_id from {{ source_relation }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- WHERE clause: only the rows of files the model does not hold yet. -#}
+{% macro new_files_only(source_relation) -%}
+    {%- if is_incremental() %}
+    where file_id in (
+        select distinct file_id from {{ source_relation }}
+        except
+        select distinct file_id from {{ this }}
+    )
+    {%- endif %}
+{%- endmacro %}
