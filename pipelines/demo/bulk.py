@@ -41,6 +41,7 @@ from pipelines.demo.bulk_rows import (
     strength_month,
     survey_round,
 )
+from pipelines.demo.files import french_values
 from pipelines.reference import Reference, load_reference
 
 Progress = Callable[[str], None]
@@ -64,21 +65,9 @@ class BulkSummary:
     seconds: float = 0.0
 
 
-def _french_values(contract: Contract) -> dict[str, dict[str, str]]:
-    """Per column, canonical code to the first French spelling the contract accepts."""
-    out: dict[str, dict[str, str]] = {}
-    for name, spec in contract.columns.items():
-        inverse: dict[str, str] = {}
-        for french, canonical in spec.values_fr.items():
-            inverse.setdefault(canonical, french)
-        if inverse:
-            out[name] = inverse
-    return out
-
-
 def localise(contract: Contract, table: pa.Table, language: str) -> pa.Table:
     """Headers, codes, decimal commas and yes/no words as the mission's export has them."""
-    french = _french_values(contract) if language == "fr" else {}
+    french = french_values(contract) if language == "fr" else {}
     columns, names = [], []
     for name, spec in contract.columns.items():
         column = table.column(name)

@@ -48,7 +48,7 @@ def split_into_files(contract: Contract, mission: str, language: str, frame: pd.
     }
 
 
-def _french_values(contract: Contract) -> dict[str, dict[str, str]]:
+def french_values(contract: Contract) -> dict[str, dict[str, str]]:
     """Per column, canonical code to the first French spelling the contract accepts."""
     out: dict[str, dict[str, str]] = {}
     for name, spec in contract.columns.items():
@@ -80,7 +80,7 @@ def _cell(value: object, kind: str, language: str, excel: bool) -> object:
 def localise(contract: Contract, frame: pd.DataFrame, language: str, excel: bool
              ) -> pd.DataFrame:
     """Headers and codes in the mission's language, cells formatted for CSV or Excel."""
-    french = _french_values(contract) if language == "fr" else {}
+    french = french_values(contract) if language == "fr" else {}
     columns = {}
     for name, spec in contract.columns.items():
         header = spec.aliases[0] if language == "fr" and spec.aliases else name
