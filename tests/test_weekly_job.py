@@ -347,9 +347,9 @@ def test_validate_is_a_dry_run(demo_run: dict) -> None:
     assert _query("select count(*) from ops.manifest") == before
 
 
-def test_the_same_files_again_load_nothing(demo_run: dict) -> None:
-    """Idempotent: every file is known by its content hash. (A whole second `pocmon run` on
-    unchanged files is run, and checked, by tests/test_faults.py.)"""
+def _ingest_inbox() -> list:
+    """The job's ingestion step on the inbox as it is, without dbt and outputs (the whole job
+    on new and corrected files, killed and rerun, is tests/test_faults.py's)."""
     from pipelines.config import SOURCES, get_settings
     from pipelines.ingest.load import ingest_source
     from pipelines.ingest.pseudonymise import load_or_create_key
@@ -357,13 +357,19 @@ def test_the_same_files_again_load_nothing(demo_run: dict) -> None:
     from pipelines.reference import load_reference
 
     settings = get_settings()
-    before = {t: _query(f"select count(*) from raw.{t}") for t in demo_run["truth"]["rows"]}
-    manifest = _query("select count(*) from ops.manifest")
     with connect(_paths()["warehouse"]) as con:
         reports = [ingest_source(con, source, _paths()["inbox"], load_reference(),
                                  load_or_create_key(settings.paths.key_file),
                                  extensions=settings.inbox.extensions) for source in SOURCES]
-    files = [f for report in reports for f in report.files]
+    return [f for report in reports for f in report.files]
+
+
+def test_the_same_files_again_load_nothing(demo_run: dict) -> None:
+    """Idempotent: every file is known by its content hash. (A whole second `pocmon run` on
+    unchanged files is run, and checked, by tests/test_faults.py.)"""
+    before = {t: _query(f"select count(*) from raw.{t}") for t in demo_run["truth"]["rows"]}
+    manifest = _query("select count(*) from ops.manifest")
+    files = _ingest_inbox()
     assert len(files) == demo_run["truth"]["files"]
     assert {f.status for f in files} == {"unchanged"}
     assert {t: _query(f"select count(*) from raw.{t}") for t in before} == before
@@ -386,11 +392,15 @@ def test_corrected_resubmission_supersedes_the_earlier_file(demo_run: dict) -> N
     old = _query("select file_id from ops.manifest where file_name = ? and status = 'loaded'",
                  [fault["file"]])[0][0]
 
+    files = _ingest_inbox()
+    changed = [f for f in files if f.status != "unchanged"]
+    assert [(f.file_name, f.status, f.superseded) for f in changed] == [
+        (fault["file"], "loaded", fault["file"])]
     cwd = Path.cwd()
-    result = runner.invoke(app, ["run"])
+    result = runner.invoke(app, ["status"])
     os.chdir(cwd)
     assert result.exit_code == 0, result.output
-    assert "superseded" in result.output
+    assert "1 file(s) superseded by corrected re-submissions" in result.output
     history = _query("select file_id, status, superseded_by, rows_quarantined from ops.manifest "
                      "where file_name = ? order by processed_at", [fault["file"]])
     assert [h[1] for h in history] == ["superseded", "loaded"]
