@@ -46,7 +46,7 @@ def _tables(warehouse: Path) -> dict[str, pd.DataFrame]:
         out = {}
         for schema, name in names:
             frame = con.execute(f'select * from "{schema}"."{name}"').df()
-            for column in frame.columns[frame.dtypes == object]:  # lists: comparable tuples
+            for column in frame.select_dtypes("object").columns:  # lists: comparable tuples
                 frame[column] = frame[column].map(
                     lambda v: tuple(v) if isinstance(v, np.ndarray) else v)
             out[f"{schema}.{name}"] = frame.sort_values(list(frame.columns)).reset_index(
