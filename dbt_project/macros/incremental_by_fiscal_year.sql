@@ -58,3 +58,29 @@
     cal.period_start
     {%- endif -%}
 {%- endmacro %}
+
+{#- A hash of a source mart's row (alias src) for int_indicator_inputs_fingerprinted. A mart
+    incremental by file (a file_id column: a loaded file's rows never change) is hashed by its
+    file; others by every column, doubles rounded to single precision: a sum of doubles
+    rebuilt in parallel may differ in its last bits from run to run, which must not count as
+    a change (a real change below 1e-7 relative is missed). -#}
+{% macro indicator_row_hash(relation) -%}
+    {%- set columns = adapter.get_columns_in_relation(relation) if execute else [] -%}
+    {%- set names = columns | map(attribute='name') | list -%}
+    {%- if 'file_id' in names -%}
+    hash(src.file_id)
+    {%- elif columns -%}
+    hash(
+        {%- for column in columns -%}
+        {%- if column.dtype | lower in ['double', 'float', 'real'] -%}
+        cast(src."{{ column.name }}" as float)
+        {%- else -%}
+        src."{{ column.name }}"
+        {%- endif -%}
+        {{- ', ' if not loop.last -}}
+        {%- endfor -%}
+    )
+    {%- else -%}
+    hash(src)
+    {%- endif -%}
+{%- endmacro %}

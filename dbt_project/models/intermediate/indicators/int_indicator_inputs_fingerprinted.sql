@@ -1,7 +1,8 @@
 -- What the indicator chain's values are computed from, fingerprinted, so that an incremental
 -- build rebuilds only the fiscal years whose inputs changed (int_indicator_fiscal_years_changed,
 -- macros/incremental_by_fiscal_year.sql). Three kinds of input:
---   rows:   each source mart's rows of a mission and fiscal year (count and sum of row hashes);
+--   rows:   each source mart's rows of a mission and fiscal year (count and sum of row hashes,
+--           macro indicator_row_hash);
 --   bounds: each source mart's first and last week (or month) with rows, per mission: they
 --           set is_partial_period, which can change only in the fiscal years holding them;
 --   global: everything else the values depend on (reference data, calendar, catalogue,
@@ -41,7 +42,7 @@ with
         {{ 'src.period_grain' if period['grain'] == 'week_or_month' else "''" }} as input_key,
         {{ indicator_fiscal_year(period['grain']) }} as fiscal_year_label,
         {{ indicator_period_start(period['grain']) }} as period_start,
-        hash(src) as row_hash
+        {{ indicator_row_hash(ref(source_name)) }} as row_hash
     from {{ ref(source_name) }} as src
     {{ indicator_periods_join(period['grain'], period['date']) }}
 ),
