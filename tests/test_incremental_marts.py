@@ -135,3 +135,24 @@ def test_incremental_build_rebuilds_only_the_changed_fiscal_year(
             con.close()
     assert rebuilt["incremental"] == [fy for (fy,) in weeks_fy]
     assert len(rebuilt["refreshed"]) > 10  # every fiscal year of the calendar
+
+
+def test_key_tests_check_new_files_against_every_row(warehouses: dict[str, Path],
+                                                     tmp_path: Path) -> None:
+    """Once published, the key tests of the marts incremental by file look only for the new
+    files' keys, but in the whole table: a new file repeating a published patrol fails."""
+    warehouse = tmp_path / "duplicate.duckdb"
+    shutil.copy2(warehouses["incremental"], warehouse)
+    con = duckdb.connect(str(warehouse))
+    try:
+        for table, file_id in (("raw.patrols", "_file_id"), ("marts.fct_patrols", "file_id")):
+            con.execute(f"""
+                insert into {table}
+                select * replace ('patrols-duplicate' as {file_id}) from {table} limit 1""")
+    finally:
+        con.close()
+    for model in ("stg_pocmon__patrols", "fct_patrols"):
+        build = dbt_build(warehouse, tmp_path / model,
+                          select=f"{model}+1,test_name:unique_combination")
+        assert build.returncode == 1, model
+        assert f"Failure in test unique_combination_{model}" in build.stdout, model

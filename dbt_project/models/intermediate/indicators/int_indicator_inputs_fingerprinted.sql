@@ -5,6 +5,8 @@
 --           macro indicator_row_hash);
 --   bounds: each source mart's first and last week (or month) with rows, per mission: they
 --           set is_partial_period, which can change only in the fiscal years holding them;
+--   file:   each file of a mart incremental by file (tests of the marts check the keys of the
+--           files not yet published against the whole mart: macros/tests/unique_combination.sql);
 --   global: everything else the values depend on (reference data, calendar, catalogue,
 --           targets, settings and the chain's dbt code): when it changes, every fiscal year.
 -- depends_on: {{ ref('dim_indicators') }}
@@ -22,6 +24,14 @@
                   indicator_level_columns, changed_fiscal_years_only,
                   delete_changed_fiscal_years, indicator_fiscal_year, safe_divide] %}
 {%- do code.append(local_md5(macro.macro.macro_sql)) %}
+{%- endfor %}
+{%- endif %}
+{%- set by_file = [] %}
+{%- if execute %}
+{%- for source_name in sources %}
+{%- if 'file_id' in adapter.get_columns_in_relation(ref(source_name)) | map(attribute='name') %}
+{%- do by_file.append(source_name) %}
+{%- endif %}
 {%- endfor %}
 {%- endif %}
 {%- set settings = tojson({
@@ -84,6 +94,23 @@ bounds_fingerprinted as (
     group by all
 ),
 
+files_fingerprinted as (
+    {%- for source_name in by_file %}
+    select
+        'file' as input_kind,
+        '{{ source_name }}' as source_mart,
+        '' as mission_id,
+        file_id as input_key,
+        '' as fiscal_year_label,
+        cast(count(*) as varchar) as fingerprint,
+        cast([] as varchar[]) as fiscal_years
+    from {{ ref(source_name) }}
+    group by file_id
+    union all
+    {%- endfor %}
+    select '', '', '', '', '', '', cast([] as varchar[]) where false
+),
+
 reference_tables as (
     {%- for table in ['dim_indicators', 'dim_org_units', 'dim_sites', 'dim_weeks',
                       'dim_periods', 'int_indicator_targets'] %}
@@ -108,6 +135,8 @@ global_fingerprinted as (
 )
 
 select * from rows_fingerprinted
+union all
+select * from files_fingerprinted
 union all
 select * from bounds_fingerprinted
 union all
