@@ -36,9 +36,9 @@ from pipelines.reference import Reference, name_key
 from pipelines.storage_errors import storage_problem
 
 Progress = Callable[[str], None]
-# file bytes read, validated and loaded at a time (about 200k patrol rows): memory stays
-# bounded however long the history
-BATCH_BYTES = 32 << 20
+# file bytes read, validated and loaded at a time (about 100k patrol rows): memory stays
+# bounded however long the history (a worker holds about 30 bytes per byte of its batch)
+BATCH_BYTES = 16 << 20
 # worker processes reading and validating batches while this one loads them (forked: they
 # inherit the imported modules); default min(2, CPUs); 1 does everything in this process
 INGEST_WORKERS_ENV = "POCMON_INGEST_WORKERS"
@@ -167,9 +167,16 @@ def _slot(contract: Contract, typed: pd.DataFrame, missions_of_rows: pd.Series) 
     return f"{contract.source}|{missions}|{labels.mode().sort_values().iloc[0]}"
 
 
-def _raw_frame(contract: Contract, typed: pd.DataFrame, key: bytes, candidate: _Candidate,
-               loaded_at: dt.datetime) -> pd.DataFrame:
-    """Good rows shaped as ``raw.<source>``: pseudonyms in, restricted text out, lineage on."""
+def _raw_frames(contract: Contract, prepared: list[_Prepared], key: bytes,
+                loaded_at: dt.datetime) -> dict[str, pd.DataFrame]:
+    """Each file's good rows shaped as ``raw.<source>``: pseudonyms in, restricted text out,
+    lineage on; built once for the files together (a week of trainings is 1,000 files of a
+    few rows), then split by file."""
+    files = [p for p in prepared if p.good is not None and not p.good.empty]
+    if not files:
+        return {}
+    typed = pd.concat([p.good for p in files], ignore_index=True)
+    lineage = {p.candidate.file_id: p.candidate for p in files}
     out = pd.DataFrame(index=typed.index)
     for name, spec in contract.columns.items():
         if spec.restricted:
@@ -187,12 +194,15 @@ def _raw_frame(contract: Contract, typed: pd.DataFrame, key: bytes, candidate: _
         out[name] = column
         if spec.local_time:
             out[f"{name}_utc"] = typed[f"{name}_utc"]
-    out["_file_id"] = candidate.file_id
-    out["_source_file"] = candidate.name
-    out["_content_hash"] = candidate.digest
+    file_ids = typed[FILE_COLUMN]
+    out["_file_id"] = file_ids.to_numpy()
+    out["_source_file"] = file_ids.map({f: c.name for f, c in lineage.items()}).to_numpy()
+    out["_content_hash"] = file_ids.map({f: c.digest for f, c in lineage.items()}).to_numpy()
     out["_row_number"] = typed["__row_number"].astype("int32")
     out["_loaded_at"] = loaded_at
-    return out[list(contract.raw_table_columns())]
+    out = out[list(contract.raw_table_columns())]
+    return {file_id: rows.reset_index(drop=True)
+            for file_id, rows in out.groupby("_file_id", sort=False)}
 
 
 def _key_columns(contract: Contract) -> list[str]:
@@ -547,7 +557,7 @@ def _validated_batches(candidates: list[_Candidate], contract: Contract,
                        reference: Reference, as_of: dt.date | None, max_file_mb: float
                        ) -> Iterator[tuple[list[_Candidate], pd.DataFrame, list[Issue]]]:
     """Each batch of candidates read and validated, in order: by worker processes while this
-    one loads the batches before (at most one batch ahead per worker), or here."""
+    one loads the batch before (one batch per worker in flight), or here."""
     batches = _planned_batches(candidates)
     workers = _worker_count(len(batches))
     if workers == 1:
@@ -564,7 +574,7 @@ def _validated_batches(candidates: list[_Candidate], contract: Contract,
     with pool:
         todo = iter(batches)
         pending = deque(pool.submit(_worker_batch, b) for b in
-                        (next(todo) for _ in range(min(len(batches), workers + 1))))
+                        (next(todo) for _ in range(min(len(batches), workers))))
         while pending:
             result = pending.popleft().result()
             following = next(todo, None)
@@ -656,8 +666,7 @@ def _load_group(con: duckdb.DuckDBPyConnection, contract: Contract, group: list[
     source = contract.source
     superseded = {p.candidate.file_id: _supersede(con, contract, p.candidate, p.slot)
                   for p in group if p.good is not None}
-    raws = {p.candidate.file_id: _raw_frame(contract, p.good, key, p.candidate, now)
-            for p in group if p.good is not None and not p.good.empty}
+    raws = _raw_frames(contract, group, key, now)
     duplicates = (_already_loaded(con, contract, pd.concat(raws.values(), ignore_index=True))
                   if raws else pd.DataFrame(columns=["_file_id", "_row_number", "other_file"]))
     duplicates_by_file = dict(tuple(duplicates.groupby("_file_id"))) if len(duplicates) else {}
