@@ -114,3 +114,27 @@ def test_demo_command_switches_to_bulk(tmp_path: Path, monkeypatch: pytest.Monke
     assert result.exit_code == 0, result.output
     assert "1,500 patrols and 300 incidents" in result.output
     assert len(list((tmp_path / "inbox" / "patrols").glob("*.csv"))) == 4
+
+
+def test_worker_processes_load_what_one_process_loads(reference, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches read and validated by two worker processes (here one file per batch) give the
+    same raw rows, quarantine and manifest as everything in this process."""
+    inbox = tmp_path / "inbox"
+    generate_bulk(inbox, patrols=900, incidents=300, weeks=3, seed=3, bad_share=0.05,
+                  reference=reference)
+    monkeypatch.setattr("pipelines.ingest.load.BATCH_BYTES", 1)
+    tables = {}
+    for workers in ("1", "2"):
+        monkeypatch.setenv("POCMON_INGEST_WORKERS", workers)
+        with connect(tmp_path / f"w{workers}.duckdb") as con:
+            for source in ("patrols", "incidents"):
+                ingest_source(con, source, inbox, reference, b"k" * 64, extensions=[".csv"])
+            tables[workers] = [
+                con.execute(f"select * exclude ({skip}) from {table} order by all").fetchall()
+                for table, skip in (("raw.patrols", "_loaded_at"),
+                                    ("raw.incidents", "_loaded_at"),
+                                    ("ops.quarantine", "quarantined_at"),
+                                    ("ops.manifest", "processed_at, run_id"))]
+    assert tables["1"] == tables["2"]
+    assert tables["1"][2], "the bulk demo plants a few bad rows"

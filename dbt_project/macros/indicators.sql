@@ -189,6 +189,8 @@
         on sites.mission_id = src.mission_id and sites.site_id = src.site_id
     {%- endif %}
     {{ indicator_periods_join(grain, settings['period']['date']) }}
+    {#- an incremental build: the fiscal years to rebuild only (incremental_by_fiscal_year) #}
+    where {{ changed_fiscal_years_only(indicator_fiscal_year(grain)) }}
 ),
 {%- if sex_split %}
 

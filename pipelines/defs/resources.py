@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Iterator
@@ -74,7 +75,11 @@ def build_resources() -> dict[str, object]:
     """Resources from the settings (paths from config/pocmon.yaml and the environment)."""
     settings = get_settings()
     return {
-        "warehouse": WarehouseResource(database=str(settings.paths.warehouse)),
+        # the job's own connections (ingestion, outputs) share dbt's memory limit when set
+        "warehouse": WarehouseResource(
+            database=str(settings.paths.warehouse),
+            connection_config={"memory_limit": limit} if (
+                limit := os.environ.get("POCMON_DUCKDB_MEMORY_LIMIT")) else {}),
         "inbox": InboxResource(
             inbox_dir=str(settings.paths.inbox),
             reference_dir=str(settings.paths.reference),

@@ -15,7 +15,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import multiprocessing
+import os
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,8 +36,12 @@ from pipelines.reference import Reference, name_key
 from pipelines.storage_errors import storage_problem
 
 Progress = Callable[[str], None]
-# rows validated and loaded at a time: memory stays bounded however long the history
-BATCH_ROWS = 250_000
+# file bytes read, validated and loaded at a time (about 100k patrol rows): memory stays
+# bounded however long the history (a worker holds about 30 bytes per byte of its batch)
+BATCH_BYTES = 16 << 20
+# worker processes reading and validating batches while this one loads them (forked: they
+# inherit the imported modules); default min(2, CPUs); 1 does everything in this process
+INGEST_WORKERS_ENV = "POCMON_INGEST_WORKERS"
 
 
 class WarehouseWriteError(Exception):
@@ -159,9 +167,16 @@ def _slot(contract: Contract, typed: pd.DataFrame, missions_of_rows: pd.Series) 
     return f"{contract.source}|{missions}|{labels.mode().sort_values().iloc[0]}"
 
 
-def _raw_frame(contract: Contract, typed: pd.DataFrame, key: bytes, candidate: _Candidate,
-               loaded_at: dt.datetime) -> pd.DataFrame:
-    """Good rows shaped as ``raw.<source>``: pseudonyms in, restricted text out, lineage on."""
+def _raw_frames(contract: Contract, prepared: list[_Prepared], key: bytes,
+                loaded_at: dt.datetime) -> dict[str, pd.DataFrame]:
+    """Each file's good rows shaped as ``raw.<source>``: pseudonyms in, restricted text out,
+    lineage on; built once for the files together (a week of trainings is 1,000 files of a
+    few rows), then split by file."""
+    files = [p for p in prepared if p.good is not None and not p.good.empty]
+    if not files:
+        return {}
+    typed = pd.concat([p.good for p in files], ignore_index=True)
+    lineage = {p.candidate.file_id: p.candidate for p in files}
     out = pd.DataFrame(index=typed.index)
     for name, spec in contract.columns.items():
         if spec.restricted:
@@ -179,12 +194,15 @@ def _raw_frame(contract: Contract, typed: pd.DataFrame, key: bytes, candidate: _
         out[name] = column
         if spec.local_time:
             out[f"{name}_utc"] = typed[f"{name}_utc"]
-    out["_file_id"] = candidate.file_id
-    out["_source_file"] = candidate.name
-    out["_content_hash"] = candidate.digest
+    file_ids = typed[FILE_COLUMN]
+    out["_file_id"] = file_ids.to_numpy()
+    out["_source_file"] = file_ids.map({f: c.name for f, c in lineage.items()}).to_numpy()
+    out["_content_hash"] = file_ids.map({f: c.digest for f, c in lineage.items()}).to_numpy()
     out["_row_number"] = typed["__row_number"].astype("int32")
     out["_loaded_at"] = loaded_at
-    return out[list(contract.raw_table_columns())]
+    out = out[list(contract.raw_table_columns())]
+    return {file_id: rows.reset_index(drop=True)
+            for file_id, rows in out.groupby("_file_id", sort=False)}
 
 
 def _key_columns(contract: Contract) -> list[str]:
@@ -426,7 +444,7 @@ def ingest_source(con: duckdb.DuckDBPyConnection, source: str, inbox: Path,
                   as_of: dt.date | None = None) -> SourceReport:
     """Ingest every new file of one source, in one transaction.
 
-    Files are read, validated and loaded a batch at a time (about ``BATCH_ROWS`` rows), so
+    Files are read, validated and loaded a batch at a time (about ``BATCH_BYTES`` of files), so
     that memory stays bounded however long the history. ``max_file_mb`` is
     ``inbox.max_file_mb`` of the settings; ``as_of`` the run's date for the
     ``not_in_future`` rule (default today, UTC).
@@ -448,19 +466,16 @@ def ingest_source(con: duckdb.DuckDBPyConnection, source: str, inbox: Path,
         say(f"{source}: {len(paths)} file(s), nothing new")
         return report
     say(f"{source}: validating and loading {len(candidates)} new file(s)")
-    suite: ContractSuite | None = None
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     done = rows = 0
     con.execute("begin transaction")
     try:
-        for batch in _batches(candidates, contract, max_file_mb):
-            if suite is None and any(c.read is not None for c in batch):
-                suite = ContractSuite(contract, reference, as_of)
-            typed, issues = validate_candidates(batch, contract, reference, as_of, suite)
+        for batch, typed, issues in _validated_batches(candidates, contract, reference, as_of,
+                                                       max_file_mb):
             report.files += _load_batch(con, contract, batch, typed, issues, key, run_id,
                                         now, reference)
             done += len(batch)
-            rows += sum(len(c.read.frame) for c in batch if c.read is not None)
+            rows += sum(c.read.rows_read for c in batch if c.read is not None)
             for candidate in batch:
                 candidate.read = None  # free the rows
             say(f"{source}: loaded {done}/{len(candidates)} new file(s), {rows:,} rows")
@@ -480,20 +495,92 @@ def ingest_source(con: duckdb.DuckDBPyConnection, source: str, inbox: Path,
     return report
 
 
-def _batches(candidates: list[_Candidate], contract: Contract,
-             max_file_mb: float) -> Iterator[list[_Candidate]]:
-    """The candidates read, in order, in batches of about ``BATCH_ROWS`` rows."""
-    batch: list[_Candidate] = []
-    rows = 0
+def _planned_batches(candidates: list[_Candidate]) -> list[list[_Candidate]]:
+    """The candidates, in order, in batches of about ``BATCH_BYTES`` of files."""
+    batches: list[list[_Candidate]] = [[]]
+    size = 0
     for candidate in candidates:
-        read_candidate(candidate, contract, max_file_mb)
-        batch.append(candidate)
-        rows += len(candidate.read.frame) if candidate.read is not None else 0
-        if rows >= BATCH_ROWS:
-            yield batch
-            batch, rows = [], 0
-    if batch:
-        yield batch
+        if size >= BATCH_BYTES:
+            batches.append([])
+            size = 0
+        batches[-1].append(candidate)
+        with contextlib.suppress(OSError):
+            size += candidate.path.lstat().st_size
+    return batches
+
+
+def _worker_count(batches: int) -> int:
+    wanted = int(os.environ.get(INGEST_WORKERS_ENV) or min(2, os.cpu_count() or 1))
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(wanted, batches))
+
+
+def _loaded_columns(typed: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """What loading reads of a validated frame (a worker sends back no more)."""
+    keep = [*contract.columns, *(f"{s.name}_utc" for s in contract.columns.values()
+                                 if s.local_time), FILE_COLUMN, "__row_number"]
+    return typed[[c for c in keep if c in typed.columns]]
+
+
+_worker_state: dict[str, object] = {}
+
+
+def _start_worker(contract: Contract, reference: Reference, as_of: dt.date | None,
+                  max_file_mb: float) -> None:
+    _worker_state.update(contract=contract, reference=reference, as_of=as_of,
+                         max_file_mb=max_file_mb, suite=None)
+
+
+def _read_and_validate(batch: list[_Candidate], state: dict[str, object]
+                       ) -> tuple[list[_Candidate], pd.DataFrame, list[Issue]]:
+    """Read a batch's files and validate their rows (the suite built on first use)."""
+    contract, reference = state["contract"], state["reference"]
+    for candidate in batch:
+        read_candidate(candidate, contract, state["max_file_mb"])
+    if state["suite"] is None and any(c.read is not None for c in batch):
+        state["suite"] = ContractSuite(contract, reference, state["as_of"])
+    typed, issues = validate_candidates(batch, contract, reference, state["as_of"],
+                                        state["suite"])
+    return batch, typed, issues
+
+
+def _worker_batch(batch: list[_Candidate]) -> tuple[list[_Candidate], pd.DataFrame, list[Issue]]:
+    batch, typed, issues = _read_and_validate(batch, _worker_state)
+    for candidate in batch:  # the text rows stay here: loading needs the typed ones
+        if candidate.read is not None:
+            candidate.read.frame = candidate.read.frame.iloc[:0]
+    return batch, _loaded_columns(typed, _worker_state["contract"]), issues
+
+
+def _validated_batches(candidates: list[_Candidate], contract: Contract,
+                       reference: Reference, as_of: dt.date | None, max_file_mb: float
+                       ) -> Iterator[tuple[list[_Candidate], pd.DataFrame, list[Issue]]]:
+    """Each batch of candidates read and validated, in order: by worker processes while this
+    one loads the batch before (one batch per worker in flight), or here."""
+    batches = _planned_batches(candidates)
+    workers = _worker_count(len(batches))
+    if workers == 1:
+        state = {"contract": contract, "reference": reference, "as_of": as_of,
+                 "max_file_mb": max_file_mb, "suite": None}
+        for batch in batches:
+            yield _read_and_validate(batch, state)
+        return
+    import great_expectations  # noqa: F401  (imported once, here: the workers inherit it)
+
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_start_worker,
+                               initargs=(contract, reference, as_of, max_file_mb))
+    with pool:
+        todo = iter(batches)
+        pending = deque(pool.submit(_worker_batch, b) for b in
+                        (next(todo) for _ in range(min(len(batches), workers))))
+        while pending:
+            result = pending.popleft().result()
+            following = next(todo, None)
+            if following is not None:
+                pending.append(pool.submit(_worker_batch, following))
+            yield result
 
 
 def _load_batch(con: duckdb.DuckDBPyConnection, contract: Contract, batch: list[_Candidate],
@@ -579,8 +666,7 @@ def _load_group(con: duckdb.DuckDBPyConnection, contract: Contract, group: list[
     source = contract.source
     superseded = {p.candidate.file_id: _supersede(con, contract, p.candidate, p.slot)
                   for p in group if p.good is not None}
-    raws = {p.candidate.file_id: _raw_frame(contract, p.good, key, p.candidate, now)
-            for p in group if p.good is not None and not p.good.empty}
+    raws = _raw_frames(contract, group, key, now)
     duplicates = (_already_loaded(con, contract, pd.concat(raws.values(), ignore_index=True))
                   if raws else pd.DataFrame(columns=["_file_id", "_row_number", "other_file"]))
     duplicates_by_file = dict(tuple(duplicates.groupby("_file_id"))) if len(duplicates) else {}

@@ -281,13 +281,10 @@ def _quotes_need_care(text: str, delimiter: str) -> bool:
         return False
     if text.count('"') % 2:
         return True
-    boundary = {delimiter, "\n"}  # an opening quote starts a cell
-    quote_then_text = re.compile(f'"[^"\r\n{re.escape(delimiter)}]')
-    for match in quote_then_text.finditer(text):
-        start = match.start()
-        if start and text[start - 1] not in boundary:
-            return True
-    return False
+    # a quote followed by cell text, and preceded by neither a delimiter nor a line start (an
+    # opening quote starts a cell): one regex search in C, not a Python loop over the quotes
+    d = re.escape(delimiter)
+    return re.search(f'[^{d}\n]"[^"\r\n{d}]', text) is not None
 
 
 def _csv_table(text: str, notes: list[str], display: str) -> _Table:

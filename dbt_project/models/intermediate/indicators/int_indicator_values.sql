@@ -4,10 +4,30 @@
 -- Sums are zero-filled over the org units of a mission for the periods the source has rows
 -- for the mission, so a site without events shows 0, not "no data".
 -- Not published as is: fct_indicator_values adds targets and small-cell suppression.
+-- Incremental by fiscal year (macros/incremental_by_fiscal_year.sql): the coverage of the data
+-- is read from every fiscal year, the values of the changed ones only.
+-- depends_on: {{ ref('int_indicator_fiscal_years_changed') }} {{ ref('dim_periods') }} (incremental builds)
+{{ config(
+    materialized="incremental",
+    on_schema_change="sync_all_columns",
+    pre_hook="{{ delete_changed_fiscal_years() }}",
+) }}
+
 with
 
-computed as (
+all_computed as (
     select * from {{ ref('int_indicator_values_computed') }}
+),
+
+computed as (
+    select all_computed.*
+    from all_computed
+    {%- if is_incremental() %}
+    semi join {{ ref('dim_periods') }} as periods
+        on all_computed.period_type = periods.period_type
+        and all_computed.period_label = periods.period_label
+        and {{ changed_fiscal_years_only('coalesce(periods.fiscal_year_label, periods.period_label)') }}
+    {%- endif %}
 ),
 
 indicators as (
@@ -64,23 +84,23 @@ coverage as (
     -- the days a mission's data for the indicator covers: its first to its last week (or
     -- month, for monthly sources) with rows
     select
-        computed.indicator_code,
-        computed.mission_id,
-        coalesce(min(periods.period_start) filter (where computed.period_type = 'week'),
-                 min(periods.period_start) filter (where computed.period_type = 'month'))
+        all_computed.indicator_code,
+        all_computed.mission_id,
+        coalesce(min(periods.period_start) filter (where all_computed.period_type = 'week'),
+                 min(periods.period_start) filter (where all_computed.period_type = 'month'))
             as data_from,
-        coalesce(max(periods.period_end) filter (where computed.period_type = 'week'),
-                 max(periods.period_end) filter (where computed.period_type = 'month'))
+        coalesce(max(periods.period_end) filter (where all_computed.period_type = 'week'),
+                 max(periods.period_end) filter (where all_computed.period_type = 'month'))
             as data_through,
         -- weekly data cover a period when they cover its weeks (a week counts in the month
         -- of its Thursday, so June 2025's weeks run 2 to 29 June)
-        bool_or(computed.period_type = 'week') as by_week
-    from computed
+        bool_or(all_computed.period_type = 'week') as by_week
+    from all_computed
     inner join {{ ref('dim_periods') }} as periods
-        on computed.period_type = periods.period_type
-        and computed.period_label = periods.period_label
-    where computed.level = 'mission' and computed.disaggregation = 'total'
-    group by computed.indicator_code, computed.mission_id
+        on all_computed.period_type = periods.period_type
+        and all_computed.period_label = periods.period_label
+    where all_computed.level = 'mission' and all_computed.disaggregation = 'total'
+    group by all_computed.indicator_code, all_computed.mission_id
 ),
 
 all_values as (

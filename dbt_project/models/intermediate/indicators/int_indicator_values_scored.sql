@@ -6,10 +6,19 @@
 -- the good direction), at risk within var status_at_risk_within, off track beyond; the
 -- distance is relative to the target and reversed for down-is-good indicators. A sum over a
 -- period the data covers only in part (a fiscal year in progress) gets no status.
+-- Incremental by fiscal year (macros/incremental_by_fiscal_year.sql).
+-- depends_on: {{ ref('int_indicator_fiscal_years_changed') }} {{ ref('dim_periods') }} (incremental builds)
+{{ config(
+    materialized="incremental",
+    on_schema_change="sync_all_columns",
+    pre_hook="{{ delete_changed_fiscal_years() }}",
+) }}
+
 with
 
 computed as (
     select * from {{ ref('int_indicator_values') }}
+    where {{ changed_fiscal_years_only('fiscal_year_label') }}
 ),
 
 indicators as (
