@@ -14,6 +14,18 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+# The longest modules first (each several minutes of real runs): pytest-xdist hands modules
+# to workers in collection order (--dist loadfile), so starting these first keeps a worker from
+# taking one of them last while the other has finished.
+LONGEST_FIRST = ("test_faults.py", "test_incremental_marts.py", "test_weekly_job.py",
+                 "test_dbt_models.py", "test_dashboards.py", "test_indicator_values.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Point every pocmon path and the Dagster instance at a session temp folder."""
     base = Path(tempfile.mkdtemp(prefix="pocmon-tests-"))
