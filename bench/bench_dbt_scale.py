@@ -120,12 +120,7 @@ def check_marts() -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patrols", type=int, default=10_000_000)
-    parser.add_argument("--incidents", type=int, default=2_000_000)
-    parser.add_argument("--weeks", type=int, default=260)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--threads", type=int, default=2, help="dbt threads")
-    parser.add_argument("--memory-limit", default="2GB", help="DuckDB memory_limit for dbt")
+    ss.add_data_arguments(parser)
     parser.add_argument("--reuse", action="store_true",
                         help="reuse the files and raw-loaded warehouse of a previous run")
     args = parser.parse_args()

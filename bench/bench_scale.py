@@ -82,12 +82,7 @@ def grouped(steps: dict[str, float]) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patrols", type=int, default=10_000_000)
-    parser.add_argument("--incidents", type=int, default=2_000_000)
-    parser.add_argument("--weeks", type=int, default=260)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--memory-limit", default="2GB", help="DuckDB memory_limit for dbt")
+    ss.add_data_arguments(parser)
     parser.add_argument("--ingest", choices=["real", "raw-load"], default="real")
     parser.add_argument("--memory-cap-gb", type=float, default=8.0)
     parser.add_argument("--result", default="scale", help="bench/results/<name>.json")

@@ -15,8 +15,8 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
-import hashlib
 import json
 import os
 import platform
@@ -160,16 +160,18 @@ def python() -> str:
     return sys.executable
 
 
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """The bulk data and dbt settings every scale bench takes."""
+    parser.add_argument("--patrols", type=int, default=10_000_000)
+    parser.add_argument("--incidents", type=int, default=2_000_000)
+    parser.add_argument("--weeks", type=int, default=260)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=2, help="dbt threads")
+    parser.add_argument("--memory-limit", default="2GB", help="DuckDB memory_limit for dbt")
+
+
 # ---------------------------------------------------------------------------------------------
 # The raw load (bench only).
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _select_list(source: str, language: str, timezone: str) -> tuple[str, list[str]]:
@@ -213,6 +215,7 @@ def raw_load(con, inbox: Path, source: str, reference, files: list[Path] | None 
     superseded (its rows deleted, its manifest row marked) as ingestion does."""
     import pandas as pd
 
+    from pipelines.ingest.load import content_hash
     from pipelines.ingest.warehouse import ensure_schema
 
     ensure_schema(con)
@@ -221,16 +224,17 @@ def raw_load(con, inbox: Path, source: str, reference, files: list[Path] | None 
     files = sorted(files if files is not None else (inbox / source).glob("*.csv"))
     entries = []
     for path in files:
-        digest = _sha256(path)
+        digest = content_hash(path)
         if digest in known:
             continue
         mission, period = path.stem.split("_")[:2]
+        stat = path.stat()
         entries.append({
             "filename": str(path), "file_id": f"{source}-{digest[:16]}",
             "file_name": path.relative_to(inbox).as_posix(), "content_hash": digest,
             "slot": f"{source}|{mission}|{period}", "mission": mission,
-            "received_at": dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
-            .replace(tzinfo=None),
+            "received_at": dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).replace(tzinfo=None),
+            "file_bytes": stat.st_size, "file_mtime_ns": stat.st_mtime_ns,
         })
     if not entries:
         return {"files": 0, "rows": 0}
@@ -281,7 +285,8 @@ def raw_load(con, inbox: Path, source: str, reference, files: list[Path] | None 
             select f.file_id, '{source}', f.file_name, f.content_hash, f.slot, 'loaded',
                    count(s._file_id), count(s._file_id) filter (where s._good),
                    count(s._file_id) filter (where not s._good), f.received_at,
-                   timestamp '{now:%Y-%m-%d %H:%M:%S}', null, 'raw load (bench)', '{run_id}'
+                   timestamp '{now:%Y-%m-%d %H:%M:%S}', null, 'raw load (bench)', '{run_id}',
+                   f.file_bytes, f.file_mtime_ns
             from incoming_files f left join staged s on s._file_id = f.file_id
             where f.mission = '{mission}'
             group by all""")
