@@ -28,6 +28,7 @@ import pandas as pd
 
 from pipelines.contracts import Contract, load_contract
 from pipelines.faults import checkpoint
+from pipelines.ingest.loaded_keys import LoadedKeys
 from pipelines.ingest.pseudonymise import pseudonymise
 from pipelines.ingest.read import DEFAULT_MAX_FILE_MB, FileRejected, ReadResult, read_file
 from pipelines.ingest.restricted import seal
@@ -216,11 +217,10 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> 
     if frame.empty:
         return
     columns = ", ".join(f'"{c}"' for c in frame.columns)
-    con.register("incoming", frame)
-    try:
-        con.execute(f"insert into {table} ({columns}) select {columns} from incoming")
-    finally:
-        con.unregister("incoming")
+    # read by DuckDB's replacement scan of this function's local ``frame``: a registered view
+    # would stay alive, frame and all, until the source's transaction ends (a 10-million-row
+    # history held in memory at once)
+    con.execute(f"insert into {table} ({columns}) select {columns} from frame")
 
 
 def span_covers(new_slot: str | None, old_slot: str | None) -> bool:
@@ -470,15 +470,17 @@ def ingest_source(con: duckdb.DuckDBPyConnection, source: str, inbox: Path,
     done = rows = 0
     con.execute("begin transaction")
     try:
+        loaded_keys = LoadedKeys(con, source, _key_columns(contract))
         for batch, typed, issues in _validated_batches(candidates, contract, reference, as_of,
                                                        max_file_mb):
             report.files += _load_batch(con, contract, batch, typed, issues, key, run_id,
-                                        now, reference)
+                                        now, reference, loaded_keys)
             done += len(batch)
             rows += sum(c.read.rows_read for c in batch if c.read is not None)
             for candidate in batch:
                 candidate.read = None  # free the rows
             say(f"{source}: loaded {done}/{len(candidates)} new file(s), {rows:,} rows")
+        loaded_keys.drop()
         checkpoint(f"ingest:{source}")  # fault tests kill the job here, before the commit
         con.execute("commit")
     except BaseException as exc:
@@ -585,7 +587,8 @@ def _validated_batches(candidates: list[_Candidate], contract: Contract,
 
 def _load_batch(con: duckdb.DuckDBPyConnection, contract: Contract, batch: list[_Candidate],
                 typed: pd.DataFrame, issues: list[Issue], key: bytes, run_id: str | None,
-                now: dt.datetime, reference: Reference) -> list[FileOutcome]:
+                now: dt.datetime, reference: Reference, loaded_keys: LoadedKeys
+                ) -> list[FileOutcome]:
     """Load a validated batch, file by file in order; files of one slot go one at a time."""
     issues_by_file: dict[str, list[Issue]] = {}
     for issue in issues:
@@ -597,10 +600,10 @@ def _load_batch(con: duckdb.DuckDBPyConnection, contract: Contract, batch: list[
         prepared = _prepare(contract, candidate, by_file.get(candidate.file_id),
                             issues_by_file.get(candidate.file_id, []), reference)
         if any(prepared.collides_with(earlier, contract) for earlier in group):
-            outcomes += _load_group(con, contract, group, key, run_id, now)
+            outcomes += _load_group(con, contract, group, key, run_id, now, loaded_keys)
             group = []
         group.append(prepared)
-    return outcomes + _load_group(con, contract, group, key, run_id, now)
+    return outcomes + _load_group(con, contract, group, key, run_id, now, loaded_keys)
 
 
 @dataclass
@@ -637,37 +640,34 @@ def _prepare(contract: Contract, candidate: _Candidate, rows: pd.DataFrame | Non
 
 
 def _already_loaded(con: duckdb.DuckDBPyConnection, contract: Contract,
-                    incoming: pd.DataFrame) -> pd.DataFrame:
+                    incoming: pd.DataFrame, loaded: LoadedKeys) -> pd.DataFrame:
     """Rows whose key is already in the raw table, or in an earlier file of ``incoming``:
     ``_file_id``, ``_row_number`` and the file that holds the key first."""
     keys = _key_columns(contract)
     frame = incoming[[*keys, "_file_id", "_row_number", "_source_file"]].copy()
     frame["_seq"] = range(len(frame))
-    con.register("incoming_keys", frame)
-    try:
-        same = " and ".join(f'o."{k}" = i."{k}"' for k in keys)
-        return con.execute(f"""
-            select i._file_id, i._row_number, any_value(o._source_file) as other_file
-            from incoming_keys i join raw.{contract.source} o on {same}
-            group by all
-            union all
-            select i._file_id, i._row_number, arg_min(o._source_file, o._seq)
-            from incoming_keys i join incoming_keys o
-              on {same} and o._seq < i._seq and o._file_id <> i._file_id
-            group by all
-        """).df().drop_duplicates(["_file_id", "_row_number"])
-    finally:
-        con.unregister("incoming_keys")
+    same = " and ".join(f'o."{k}" = i."{k}"' for k in keys)
+    # ``frame`` is read by DuckDB's replacement scan (see ``_insert``)
+    within = con.execute(f"""
+        select i._file_id, i._row_number, arg_min(o._source_file, o._seq) as other_file
+        from frame i join frame o
+          on {same} and o._seq < i._seq and o._file_id <> i._file_id
+        group by all
+    """).df()
+    return (pd.concat([loaded.already_loaded(frame), within], ignore_index=True)
+            .drop_duplicates(["_file_id", "_row_number"]))
 
 
 def _load_group(con: duckdb.DuckDBPyConnection, contract: Contract, group: list[_Prepared],
-                key: bytes, run_id: str | None, now: dt.datetime) -> list[FileOutcome]:
+                key: bytes, run_id: str | None, now: dt.datetime, loaded_keys: LoadedKeys
+                ) -> list[FileOutcome]:
     """Supersede, insert raw, restricted and quarantine rows, and record each file."""
     source = contract.source
     superseded = {p.candidate.file_id: _supersede(con, contract, p.candidate, p.slot)
                   for p in group if p.good is not None}
     raws = _raw_frames(contract, group, key, now)
-    duplicates = (_already_loaded(con, contract, pd.concat(raws.values(), ignore_index=True))
+    duplicates = (_already_loaded(con, contract, pd.concat(raws.values(), ignore_index=True),
+                                  loaded_keys)
                   if raws else pd.DataFrame(columns=["_file_id", "_row_number", "other_file"]))
     duplicates_by_file = dict(tuple(duplicates.groupby("_file_id"))) if len(duplicates) else {}
     loaded: list[pd.DataFrame] = []
@@ -719,7 +719,9 @@ def _load_group(con: duckdb.DuckDBPyConnection, contract: Contract, group: list[
         _record(con, candidate, source, outcome, prepared.slot, run_id, now)
         outcomes.append(outcome)
     if loaded:
-        _insert(con, f"raw.{source}", pd.concat(loaded, ignore_index=True))
+        rows = pd.concat(loaded, ignore_index=True)
+        _insert(con, f"raw.{source}", rows)
+        loaded_keys.add(rows[_key_columns(contract)])
     quarantine = [q for q in quarantine if not q.empty]
     if quarantine:
         _insert(con, "ops.quarantine", pd.concat(quarantine, ignore_index=True))
