@@ -13,6 +13,7 @@ import re
 import secrets
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 KEY_ENV = "POCMON_PSEUDONYM_KEY"
@@ -53,12 +54,15 @@ def _normalise(value: str, phone: bool) -> str:
 
 
 def pseudonymise(values: pd.Series, key: bytes, *, phone: bool = False) -> pd.Series:
-    """Replace each value by a stable keyed pseudonym; missing values stay missing."""
+    """Replace each value by a stable keyed pseudonym; missing values stay missing.
 
-    def one(value: object) -> str | None:
-        if value is None or (isinstance(value, float) and pd.isna(value)):
-            return None
-        text = _normalise(str(value), phone)
-        return "pk_" + hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:24]
-
-    return pd.Series([one(v) for v in values], index=values.index, dtype=object)
+    Each distinct value is hashed once (a file names the same informant on many rows)."""
+    out = np.full(len(values), None, dtype=object)
+    present = values.notna().to_numpy()
+    if present.any():
+        codes, uniques = pd.factorize(values[present].astype(str))
+        names = np.array([
+            "pk_" + hmac.digest(key, _normalise(u, phone).encode(), hashlib.sha256).hex()[:24]
+            for u in uniques], dtype=object)
+        out[present] = names[codes]
+    return pd.Series(out, index=values.index, dtype=object)

@@ -36,10 +36,10 @@ def _fernet(key: bytes):
 
 def seal(records: pd.DataFrame, key: bytes) -> bytes:
     """One token holding every row of ``records`` (columns kept, values as text)."""
+    text = records.astype("string")
     payload = {
         "columns": list(records.columns),
-        "rows": [[None if pd.isna(v) else str(v) for v in row]
-                 for row in records.itertuples(index=False)],
+        "rows": text.astype(object).where(text.notna(), None).to_numpy().tolist(),
     }
     return _fernet(key).encrypt(json.dumps(payload, ensure_ascii=False).encode("utf-8"))
 

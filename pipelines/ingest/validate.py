@@ -390,16 +390,26 @@ class ContractSuite:
             .add_batch_definition_whole_dataframe("batch")
         )
         suite = context.suites.add(gx.ExpectationSuite(name=f"{contract.source}_contract"))
-        for expectation in build_expectations(contract, reference, as_of):
+        expectations = build_expectations(contract, reference, as_of)
+        for expectation in expectations:
             suite.add_expectation(expectation)
         self.contract, self.reference = contract, reference
+        # the columns the expectations read: great-expectations copies the frame it is given
+        # for every expectation, and the typed frame is four times wider (texts, flags)
+        self.columns = list(dict.fromkeys(
+            column for e in expectations
+            for column in (getattr(e, "column", None), getattr(e, "column_A", None),
+                           getattr(e, "column_B", None), *(getattr(e, "column_list", None)
+                                                           or ()))
+            if column is not None))
         self._definition = gx.ValidationDefinition(
             name=f"{contract.source}_validation", data=batch, suite=suite)
 
     def run(self, typed: pd.DataFrame) -> list:
         """The results on a typed frame, with the indexes of the failing rows."""
         result = self._definition.run(
-            batch_parameters={"dataframe": typed}, result_format={"result_format": "COMPLETE"}
+            batch_parameters={"dataframe": typed[self.columns]},
+            result_format={"result_format": "COMPLETE"},
         )
         return list(result.results)
 
