@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 import multiprocessing
 import os
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -156,16 +156,22 @@ def _slot(contract: Contract, typed: pd.DataFrame, missions_of_rows: pd.Series) 
     if values.empty:
         return None
     if contract.period.grain == "span":
-        months = pd.to_datetime(values).dt.strftime("%Y-%m")
-        return f"{contract.source}|{missions}|{months.min()}..{months.max()}"
-    if contract.period.grain == "week":
-        iso = pd.to_datetime(values).dt.isocalendar()
-        labels = iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)
-    elif contract.period.grain == "month":
-        labels = pd.to_datetime(values).dt.strftime("%Y-%m")
+        days = pd.to_datetime(values)
+        return f"{contract.source}|{missions}|{days.min():%Y-%m}..{days.max():%Y-%m}"
+    # the most common period of the rows (the earliest of equals), counted over distinct days:
+    # a file holds a week of rows, and pandas' calendar maths costs per call, not per row
+    counts: Counter[str] = Counter()
+    if contract.period.grain in ("week", "month"):
+        for day, rows in pd.to_datetime(values).dt.normalize().value_counts().items():
+            if contract.period.grain == "week":
+                year, week, _ = day.isocalendar()
+                counts[f"{year}-W{week:02d}"] += rows
+            else:
+                counts[f"{day:%Y-%m}"] += rows
     else:
-        labels = values.astype(str)
-    return f"{contract.source}|{missions}|{labels.mode().sort_values().iloc[0]}"
+        counts.update(values.astype(str).value_counts().to_dict())
+    most = max(counts.values())
+    return f"{contract.source}|{missions}|{min(k for k, n in counts.items() if n == most)}"
 
 
 def _raw_frames(contract: Contract, prepared: list[_Prepared], key: bytes,
@@ -250,10 +256,14 @@ def _supersede(con: duckdb.DuckDBPyConnection, contract: Contract, candidate: _C
                slot: str | None) -> str | None:
     """Retire the loaded file with the same slot or the same name (or, for ``span`` periods,
     one whose span this file covers); returns its name."""
+    query = ("select file_id, file_name, slot from ops.manifest where source = ? "
+             "and status = 'loaded'")
+    params: list[object] = [contract.source]
+    if contract.period.grain != "span":  # only a span can cover other slots: ask for two
+        query += " and (file_name = ? or slot = ?)"
+        params += [candidate.name, slot]
     previous = [
-        (file_id, name) for file_id, name, old_slot in con.execute(
-            "select file_id, file_name, slot from ops.manifest where source = ? "
-            "and status = 'loaded'", [contract.source]).fetchall()
+        (file_id, name) for file_id, name, old_slot in con.execute(query, params).fetchall()
         if replaces(contract, candidate.name, slot, name, old_slot)
     ]
     for file_id, _ in previous:
