@@ -14,7 +14,9 @@ range, unit type and site type. Side by side, in one run, each timed on the same
     int_indicator_values_computed (the same aggregation, stored as a table) from
     run_results.json, and (a') with int_indicator_values (zero-filled, flagged) too; also
     the wall time of the dbt command and of the whole path to the published table
-    (int_indicator_values_scored and fct_indicator_values).
+    (int_indicator_values_scored and fct_indicator_values). That second run builds the
+    aggregation again: (a) and (a') keep the better of the two runs, as (b) and (c) keep the
+    best of theirs.
 (b) hand-written DuckDB SQL: one GROUP BY over three crossed GROUPING SETS lists (level x
     period x disaggregation), and the same over rows first summed to site x week x dimensions;
     each stored as a table, as dbt stores (a).
@@ -222,8 +224,11 @@ def dbt_path(home: Path, env: dict[str, str], threads: int) -> dict[str, float]:
         nodes = {r["unique_id"].rsplit(".", 1)[-1]: r["execution_time"]
                  for r in results["results"]}
         out[f"{name}_nodes_seconds"] = round(sum(nodes.values()), 2)
-        if name == "aggregation":
-            out["computed_seconds"] = round(nodes["int_indicator_values_computed"], 2)
+        # both runs build the aggregation: the best of the two is kept, as for (b) and (c)
+        computed = nodes["int_indicator_values_computed"]
+        filled = computed + nodes["int_indicator_values"]
+        out["computed_seconds"] = round(min(computed, out.get("computed_seconds", computed)), 2)
+        out["zero_filled_seconds"] = round(min(filled, out.get("zero_filled_seconds", filled)), 2)
         out[f"{name}_wall_seconds"] = run["seconds"]
         out[f"{name}_peak_mb"] = run["peak_mb"]
     out["copy"] = str(copy)
@@ -278,7 +283,7 @@ def main() -> None:
     con.close()
 
     a_seconds = a["computed_seconds"]  # the same aggregation as (b) and (c)
-    a_filled = a["aggregation_nodes_seconds"]  # and zero-filled, flagged (int_indicator_values)
+    a_filled = a["zero_filled_seconds"]  # and zero-filled, flagged (int_indicator_values)
     b_best = min(b1, b2)
     c_total = c_load + c_compute
     results = {
