@@ -165,6 +165,27 @@ def test_key_already_loaded_from_another_file_is_quarantined(warehouse, referenc
     assert warehouse.execute("select count(*) from raw.patrols").fetchone()[0] == 2
 
 
+def test_key_loaded_by_an_earlier_batch_of_the_same_run_is_quarantined(
+        warehouse, reference, tmp_path, monkeypatch):
+    """One file per batch: the second file's repeat of the first's patrol is found among the
+    keys loaded earlier in the run (pipelines/ingest/loaded_keys.py), not within its batch."""
+    monkeypatch.setattr("pipelines.ingest.load.BATCH_BYTES", 1)
+    monkeypatch.setenv("POCMON_INGEST_WORKERS", "1")
+    inbox = tmp_path / "inbox"
+    week3 = {"start_time": "2025-01-20 08:00", "end_time": "2025-01-20 10:00"}
+    write_csv(inbox / "patrols" / "a_week1.csv", [GOOD_ROWS["patrols"]])
+    write_csv(inbox / "patrols" / "b_week3.csv",
+              [_second_row("patrols", week3), GOOD_ROWS["patrols"] | week3])
+    report = ingest_source(warehouse, "patrols", inbox, reference, KEY, extensions=EXTENSIONS)
+    assert [(f.file_name, f.rows_loaded, f.rows_quarantined) for f in report.files] == [
+        ("patrols/a_week1.csv", 1, 0), ("patrols/b_week3.csv", 1, 1)]
+    (issue,) = _quarantine(warehouse)
+    assert (issue[0], issue[2]) == (3, "unique_across_files")
+    message = warehouse.execute("select message from ops.quarantine").fetchone()[0]
+    assert "already loaded from patrols/a_week1.csv" in message
+    assert warehouse.execute("select count(*) from raw.patrols").fetchone()[0] == 2
+
+
 @pytest.mark.parametrize(
     ("name", "content", "fragment"),
     [
