@@ -253,7 +253,7 @@ def replaces(contract: Contract, name: str, slot: str | None, old_name: str,
 
 
 def _supersede(con: duckdb.DuckDBPyConnection, contract: Contract, candidate: _Candidate,
-               slot: str | None) -> str | None:
+               slot: str | None, loaded_keys: LoadedKeys) -> str | None:
     """Retire the loaded file with the same slot or the same name (or, for ``span`` periods,
     one whose span this file covers); returns its name."""
     query = ("select file_id, file_name, slot from ops.manifest where source = ? "
@@ -267,6 +267,7 @@ def _supersede(con: duckdb.DuckDBPyConnection, contract: Contract, candidate: _C
         if replaces(contract, candidate.name, slot, name, old_slot)
     ]
     for file_id, _ in previous:
+        loaded_keys.forget(file_id)
         con.execute(f"delete from raw.{contract.source} where _file_id = ?", [file_id])
         for spec in contract.restricted_columns:
             con.execute(
@@ -673,7 +674,8 @@ def _load_group(con: duckdb.DuckDBPyConnection, contract: Contract, group: list[
                 ) -> list[FileOutcome]:
     """Supersede, insert raw, restricted and quarantine rows, and record each file."""
     source = contract.source
-    superseded = {p.candidate.file_id: _supersede(con, contract, p.candidate, p.slot)
+    superseded = {p.candidate.file_id: _supersede(con, contract, p.candidate, p.slot,
+                                                  loaded_keys)
                   for p in group if p.good is not None}
     raws = _raw_frames(contract, group, key, now)
     duplicates = (_already_loaded(con, contract, pd.concat(raws.values(), ignore_index=True),

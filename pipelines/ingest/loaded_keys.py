@@ -48,5 +48,12 @@ class LoadedKeys:
         if not frame.empty:
             self.con.execute(f"insert into {self.table} select {self._hash()} from frame")
 
+    def forget(self, file_id: str) -> None:
+        """Forget the keys of a file whose rows are about to leave the raw table (superseded):
+        its re-submission then finds no hash hits to confirm. Keys are unique across loaded
+        files, so no other file's key goes with them."""
+        self.con.execute(f"delete from {self.table} where h in (select {self._hash()} "
+                         f"from raw.{self.source} where _file_id = ?)", [file_id])
+
     def drop(self) -> None:
         self.con.execute(f"drop table if exists {self.table}")

@@ -34,12 +34,22 @@ def _fernet(key: bytes):
     return Fernet(base64.urlsafe_b64encode(derived))
 
 
+def _text(column: pd.Series) -> pd.Series:
+    """Each value as ``str`` writes it, None where missing (strings and numbers column-wise;
+    anything else, such as a date at midnight, value by value)."""
+    if column.dtype.kind in "OUSiufb" or isinstance(column.dtype, pd.StringDtype):
+        text = column.astype("string")
+    else:
+        text = column.map(lambda v: None if pd.isna(v) else str(v)).astype("string")
+    return text.astype(object).where(text.notna(), None)
+
+
 def seal(records: pd.DataFrame, key: bytes) -> bytes:
     """One token holding every row of ``records`` (columns kept, values as text)."""
-    text = records.astype("string")
     payload = {
         "columns": list(records.columns),
-        "rows": text.astype(object).where(text.notna(), None).to_numpy().tolist(),
+        "rows": pd.DataFrame({name: _text(column) for name, column in records.items()})
+        .to_numpy().tolist(),
     }
     return _fernet(key).encrypt(json.dumps(payload, ensure_ascii=False).encode("utf-8"))
 

@@ -396,12 +396,15 @@ class ContractSuite:
         self.contract, self.reference = contract, reference
         # the columns the expectations read: great-expectations copies the frame it is given
         # for every expectation, and the typed frame is four times wider (texts, flags)
-        self.columns = list(dict.fromkeys(
-            column for e in expectations
-            for column in (getattr(e, "column", None), getattr(e, "column_A", None),
-                           getattr(e, "column_B", None), *(getattr(e, "column_list", None)
-                                                           or ()))
-            if column is not None))
+        # (and the columns of the rules' row conditions, ``when``)
+        self.columns = list(dict.fromkeys([
+            *(column for e in expectations
+              for column in (getattr(e, "column", None), getattr(e, "column_A", None),
+                             getattr(e, "column_B", None), *(getattr(e, "column_list", None)
+                                                             or ()))
+              if column is not None),
+            *(column for rule in contract.rules for column in (rule.when or {})),
+        ]))
         self._definition = gx.ValidationDefinition(
             name=f"{contract.source}_validation", data=batch, suite=suite)
 
