@@ -394,9 +394,9 @@ class ContractSuite:
         for expectation in expectations:
             suite.add_expectation(expectation)
         self.contract, self.reference = contract, reference
-        # the columns the expectations read: great-expectations copies the frame it is given
-        # for every expectation, and the typed frame is four times wider (texts, flags)
-        # (and the columns of the rules' row conditions, ``when``)
+        # the columns the expectations read, and those of the rules' row conditions (``when``):
+        # great-expectations copies the frame it is given for every expectation, and the
+        # typed frame is four times wider (texts, flags)
         self.columns = list(dict.fromkeys([
             *(column for e in expectations
               for column in (getattr(e, "column", None), getattr(e, "column_A", None),
