@@ -6,6 +6,7 @@ the models' logic shows up as a wrong number, not only as a failing dbt test.
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import date, datetime
 from pathlib import Path
@@ -169,9 +170,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
         token = seal(pd.DataFrame({"incident_id": ["I1"], "narrative": [SECRET_NARRATIVE]}),
                      b"k" * 64)
         con.execute("insert into restricted.incidents_narrative values "
-                    "('incidents-minusca', 1, ?)", [token])
+                    "('incidents-minusca', 0, 1, ?)", [token])
     result = dbt_build(warehouse, work)
-    return {"warehouse": warehouse, "result": result}
+    return {"warehouse": warehouse, "work": work, "result": result}
 
 
 @pytest.fixture(scope="module")
@@ -185,6 +186,11 @@ def test_dbt_build_passes(built: dict) -> None:
     result = built["result"]
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "ERROR=0" in result.stdout and "WARN=0" in result.stdout, result.stdout[-2000:]
+    # the dbt unit tests run here (the weekly job leaves them out, as dbt advises for
+    # production runs)
+    manifest = json.loads((built["work"] / "target" / "manifest.json").read_text("utf-8"))
+    assert manifest["unit_tests"]
+    assert result.stdout.count("START unit_test") == len(manifest["unit_tests"])
 
 
 def test_patrol_person_hours(db: duckdb.DuckDBPyConnection) -> None:

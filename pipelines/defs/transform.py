@@ -2,10 +2,12 @@
 
 import os
 import shutil
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
-from dagster import AssetExecutionContext
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster import AssetCheckSpec, AssetExecutionContext, AssetSpec
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from pipelines.config import DBT_FULL_REFRESH_ENV
 from pipelines.defs.dbt_project import dbt_project
@@ -13,9 +15,36 @@ from pipelines.defs.dbt_project import dbt_project
 # One fixed target folder per run (runs are queued one at a time), so dagster-dbt does not
 # leave a new folder behind on every run.
 RUN_TARGET = Path("target") / "dagster_run"
+# the published layer: its generic dbt tests are Dagster asset checks
+CHECKED_LAYER = "marts"
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project)
+class PocmonDbtTranslator(DagsterDbtTranslator):
+    """dbt tests as Dagster asset checks where they guard what is published: every test on a
+    mart, and the singular tests of dbt_project/tests (pipeline-wide assertions). Generic tests
+    on staging, intermediate models and seeds still run in ``dbt build`` (a failure fails the
+    step) but are not asset checks: each check costs the run three event-log writes, about a
+    third of a weekly run's time on a large warehouse before this rule."""
+
+    def get_asset_check_spec(self, asset_spec: AssetSpec, manifest: Mapping[str, Any],
+                             unique_id: str, project: DbtProject | None
+                             ) -> AssetCheckSpec | None:
+        if not is_reported_test(manifest, unique_id, asset_spec.key.path[0]):
+            return None
+        return super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+
+
+def is_reported_test(manifest: Mapping[str, Any], unique_id: str, layer: str) -> bool:
+    """Is this dbt test an asset check (``layer``: the first part of its model's asset key)?"""
+    singular = not manifest["nodes"].get(unique_id, {}).get("test_metadata")
+    return singular or layer == CHECKED_LAYER
+
+
+TRANSLATOR = PocmonDbtTranslator()
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project,
+            dagster_dbt_translator=TRANSLATOR)
 def pocmon_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
     """Staging, intermediate and mart models with their dbt tests (as asset checks)."""
     run_target = dbt_project.project_dir / RUN_TARGET
@@ -24,4 +53,23 @@ def pocmon_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
     # their SQL, which otherwise applies to new files only)
     args = ["build"] + (["--full-refresh"] if os.environ.get(DBT_FULL_REFRESH_ENV) == "1"
                         else [])
-    yield from dbt.cli(args, context=context, target_path=RUN_TARGET).stream()
+    # dbt unit tests check the models' logic on fixed inputs, not the week's data: dbt
+    # advises leaving them out of production runs (the test suite runs them)
+    args += ["--exclude-resource-type", "unit_test"]
+    invocation = dbt.cli(args, context=context, target_path=RUN_TARGET)
+    yield from _reported_events(context, invocation)
+
+
+def _reported_events(context: AssetExecutionContext, invocation) -> Iterator[object]:
+    """dagster-dbt's events for the models and the tests that are asset checks; the other
+    tests' results are in dbt's log and run_results.json only (not one observation each)."""
+    checks = {key.name for key in context.selected_asset_check_keys}
+    manifest = invocation.manifest
+    for event in invocation.stream_raw_events():
+        unique_id = event.raw_event["data"].get("node_info", {}).get("unique_id") or ""
+        if (unique_id.startswith("test.") and event.is_result_event
+                and manifest["nodes"].get(unique_id, {}).get("name") not in checks):
+            continue
+        yield from event.to_default_asset_events(
+            manifest=manifest, dagster_dbt_translator=invocation.dagster_dbt_translator,
+            context=context, target_path=invocation.target_path, project=invocation.project)

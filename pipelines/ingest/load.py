@@ -31,7 +31,7 @@ from pipelines.faults import checkpoint
 from pipelines.ingest.loaded_keys import LoadedKeys
 from pipelines.ingest.pseudonymise import pseudonymise
 from pipelines.ingest.read import DEFAULT_MAX_FILE_MB, FileRejected, ReadResult, read_file
-from pipelines.ingest.restricted import seal
+from pipelines.ingest.restricted import seal, store_sealed
 from pipelines.ingest.validate import FILE_COLUMN, ContractSuite, Issue, validate_frame
 from pipelines.reference import Reference, name_key
 from pipelines.storage_errors import storage_problem
@@ -749,5 +749,5 @@ def _insert_restricted(con: duckdb.DuckDBPyConnection, contract: Contract,
         text = good.loc[good[spec.name].notna(), [*contract.key, spec.name]]
         text.insert(len(contract.key), "_row_number", good["__row_number"])
         if not text.empty:
-            con.execute(f"insert into restricted.{contract.source}_{spec.name} "
-                        "values (?, ?, ?)", [candidate.file_id, len(text), seal(text, key)])
+            store_sealed(con, f"restricted.{contract.source}_{spec.name}",
+                         [(candidate.file_id, len(text), seal(text, key))])

@@ -64,10 +64,36 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         columns = ", ".join(f'"{n}" {t}' for n, t in contract.raw_table_columns().items())
         con.execute(f"create table if not exists raw.{source} ({columns})")
         for spec in contract.restricted_columns:
-            con.execute(
-                f"create table if not exists restricted.{source}_{spec.name} "
-                "(_file_id varchar primary key, rows integer not null, token blob not null)"
-            )
+            _ensure_restricted_table(con, f"restricted.{source}_{spec.name}")
+
+
+RESTRICTED_DDL = """
+create table if not exists {table} (
+    _file_id varchar not null,
+    part integer not null,            -- the token's parts, joined in this order
+    rows integer not null,            -- rows sealed in the file's token (on part 0; 0 after)
+    token blob not null,
+    primary key (_file_id, part)
+)
+"""
+
+
+def _ensure_restricted_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """The table of a restricted column; one made before tokens were stored in parts (one
+    row per file) is rewritten in parts, in the caller's transaction if any."""
+    from pipelines.ingest.restricted import store_sealed
+
+    schema, name = table.split(".")
+    columns = {c for (c,) in con.execute(
+        "select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
+        [schema, name]).fetchall()}
+    if columns and "part" not in columns:
+        old = con.execute(f"select _file_id, rows, token from {table}").fetchall()
+        con.execute(f"drop table {table}")
+        con.execute(RESTRICTED_DDL.format(table=table))
+        store_sealed(con, table, [(f, rows, bytes(token)) for f, rows, token in old])
+        return
+    con.execute(RESTRICTED_DDL.format(table=table))
 
 
 @contextmanager
