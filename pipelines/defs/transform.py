@@ -1,22 +1,34 @@
 """The dbt models as Dagster assets: ``dbt build`` runs models, seeds and tests together."""
 
+import json
 import os
 import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetCheckSpec, AssetExecutionContext, AssetSpec
+from dagster import AssetCheckSpec, AssetExecutionContext, AssetSpec, Output
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from pipelines.config import DBT_FULL_REFRESH_ENV
+from pipelines.dbt_selection import (
+    BuildPlan,
+    plan_build,
+    project_fingerprint,
+    record_build,
+    utc_now,
+)
 from pipelines.defs.dbt_project import dbt_project
+from pipelines.defs.resources import WarehouseResource
 
 # One fixed target folder per run (runs are queued one at a time), so dagster-dbt does not
 # leave a new folder behind on every run.
 RUN_TARGET = Path("target") / "dagster_run"
 # the published layer: its generic dbt tests are Dagster asset checks
 CHECKED_LAYER = "marts"
+# pocmon's own code, which the dbt Python models import (part of a build's fingerprint)
+CODE_DIR = Path(__file__).resolve().parents[1]
+UNIQUE_ID = "dagster_dbt/unique_id"  # dagster-dbt's metadata key on each asset spec
 
 
 class PocmonDbtTranslator(DagsterDbtTranslator):
@@ -45,19 +57,49 @@ TRANSLATOR = PocmonDbtTranslator()
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project,
             dagster_dbt_translator=TRANSLATOR)
-def pocmon_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
-    """Staging, intermediate and mart models with their dbt tests (as asset checks)."""
+def pocmon_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource,
+                      warehouse: WarehouseResource):
+    """Staging, intermediate and mart models with their dbt tests (as asset checks).
+
+    A weekly run builds what its new files reach (pipelines/dbt_selection.py); the models it
+    leaves as they were are reported with ``rebuilt: false``, so the outputs still run."""
     run_target = dbt_project.project_dir / RUN_TARGET
     shutil.rmtree(run_target, ignore_errors=True)
     # `pocmon run --full-refresh`: incremental marts rebuilt from scratch (after a change to
     # their SQL, which otherwise applies to new files only)
-    args = ["build"] + (["--full-refresh"] if os.environ.get(DBT_FULL_REFRESH_ENV) == "1"
-                        else [])
+    full_refresh = os.environ.get(DBT_FULL_REFRESH_ENV) == "1"
     # dbt unit tests check the models' logic on fixed inputs, not the week's data: dbt
     # advises leaving them out of production runs (the test suite runs them)
-    args += ["--exclude-resource-type", "unit_test"]
-    invocation = dbt.cli(args, context=context, target_path=RUN_TARGET)
-    yield from _reported_events(context, invocation)
+    args = ["build", *(["--full-refresh"] if full_refresh else []),
+            "--exclude-resource-type", "unit_test"]
+    fingerprint = project_fingerprint(dbt_project.project_dir, CODE_DIR)
+    if context.is_subset:  # a selection made in the Dagster UI: build just that
+        plan = BuildPlan(None, "assets were selected by hand")
+    else:
+        with warehouse.get_connection() as con:
+            plan = plan_build(con, fingerprint, full_refresh)
+    context.log.info(f"dbt build of {plan.label}: {plan.reason}")
+    started = utc_now()
+    # the models this run leaves as they are first: none depends on one it rebuilds, and
+    # Dagster wants a multi-asset's outputs in dependency order
+    manifest = json.loads(dbt_project.manifest_path.read_text("utf-8"))
+    unbuilt = plan.unbuilt(manifest)
+    keys = {spec.metadata.get(UNIQUE_ID): spec.key for spec in context.assets_def.specs}
+    for unique_id in unbuilt:
+        if keys.get(unique_id) in context.selected_asset_keys:
+            yield Output(None, output_name=context.assets_def.get_output_name_for_asset_key(
+                keys[unique_id]), metadata={
+                    "rebuilt": False, "why": "no new file reaches it since the last build"})
+    if plan.select is None:
+        yield from _reported_events(context, dbt.cli(args, context=context,
+                                                     target_path=RUN_TARGET))
+    elif plan.select:
+        yield from _reported_events(context, dbt.cli(
+            [*args, "--select", " ".join(plan.select)], manifest=manifest,
+            dagster_dbt_translator=TRANSLATOR, target_path=RUN_TARGET))
+    if not context.is_subset:
+        with warehouse.get_connection() as con:
+            record_build(con, context.run_id, started, fingerprint, plan)
 
 
 def _reported_events(context: AssetExecutionContext, invocation) -> Iterator[object]:
