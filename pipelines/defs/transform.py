@@ -78,7 +78,8 @@ def pocmon_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource,
     else:
         with warehouse.get_connection() as con:
             plan = plan_build(con, fingerprint, full_refresh)
-    context.log.info(f"dbt build of {plan.label}: {plan.reason}")
+    context.log.info(f"no dbt build: {plan.reason}" if plan.select == () else
+                     f"dbt build of {plan.label}: {plan.reason}")
     started = utc_now()
     # the models this run leaves as they are first: none depends on one it rebuilds, and
     # Dagster wants a multi-asset's outputs in dependency order
