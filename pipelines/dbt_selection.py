@@ -94,19 +94,14 @@ def project_fingerprint(project_dir: Path, code_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return con.execute("select count(*) from duckdb_tables() where schema_name = ? and "
-                       "table_name = ?", [schema, table]).fetchone()[0] > 0
-
-
 def plan_build(con: duckdb.DuckDBPyConnection, fingerprint: str,
                full_refresh: bool = False) -> BuildPlan:
     """What this run's ``dbt build`` should select."""
     if full_refresh:
         return BuildPlan(None, "a full refresh was asked for")
-    last = (con.execute("select started_at, fingerprint from ops.dbt_builds "
-                        "order by finished_at desc limit 1").fetchone()
-            if _has_table(con, "ops", "dbt_builds") else None)
+    con.execute(BUILDS_DDL)  # a warehouse from before this record: no build on record
+    last = con.execute("select started_at, fingerprint from ops.dbt_builds "
+                       "order by finished_at desc limit 1").fetchone()
     if last is None:
         return BuildPlan(None, "no earlier build of this warehouse is on record")
     since, built_from = last

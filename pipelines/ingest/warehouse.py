@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.contracts import load_contracts
+from pipelines.ingest.restricted import store_sealed
 
 MANIFEST_DDL = """
 create table if not exists ops.manifest (
@@ -81,8 +82,6 @@ create table if not exists {table} (
 def _ensure_restricted_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """The table of a restricted column; one made before tokens were stored in parts (one
     row per file) is rewritten in parts, in the caller's transaction if any."""
-    from pipelines.ingest.restricted import store_sealed
-
     schema, name = table.split(".")
     columns = {c for (c,) in con.execute(
         "select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
