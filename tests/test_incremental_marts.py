@@ -156,3 +156,34 @@ def test_key_tests_check_new_files_against_every_row(warehouses: dict[str, Path]
                           select=f"{model}+1,test_name:unique_combination")
         assert build.returncode == 1, model
         assert f"Failure in test unique_combination_{model}" in build.stdout, model
+
+
+def test_indicator_key_tests_check_the_rebuilt_fiscal_years(warehouses: dict[str, Path],
+                                                            tmp_path: Path) -> None:
+    """The key test of int_indicator_values looks only at the fiscal years the build rebuilt:
+    a repeated key there fails; one in a fiscal year left as it was is not read again."""
+    results = {}
+    for case, fiscal_year in (("rebuilt", "in"), ("unchanged", "not in")):
+        warehouse = tmp_path / f"{case}.duckdb"
+        shutil.copy2(warehouses["incremental"], warehouse)
+        con = duckdb.connect(str(warehouse))
+        try:
+            con.execute(f"""
+                insert into intermediate.int_indicator_values
+                select * from intermediate.int_indicator_values
+                where fiscal_year_label {fiscal_year} (
+                    select fiscal_year_label
+                    from intermediate.int_indicator_fiscal_years_changed)
+                limit 1""")
+            assert con.execute("select count(*) from (select count(*) from "
+                               "intermediate.int_indicator_values group by all "
+                               "having count(*) > 1)").fetchone() == (1,), case
+        finally:
+            con.close()
+        results[case] = dbt_build(warehouse, tmp_path / case,
+                                  select="int_indicator_values+1,test_name:unique_combination")
+    assert results["rebuilt"].returncode == 1, results["rebuilt"].stdout[-3000:]
+    assert ("Failure in test unique_combination_int_indicator_values"
+            in results["rebuilt"].stdout)
+    assert results["unchanged"].returncode == 0, results["unchanged"].stdout[-3000:]
+    assert "PASS unique_combination_int_indicator_values" in results["unchanged"].stdout

@@ -5,18 +5,45 @@
     only the keys of the files published since are looked for in the whole table: the keys of
     published files were checked against every row then, and a failed run publishes nothing,
     so the next one checks the same files again. A weekly run then reads the key columns of
-    the new files' rows, not a group-by of millions of keys. -#}
-{% test unique_combination(model, columns, published_files_of=none) %}
+    the new files' rows, not a group-by of millions of keys.
+
+    With changed_fiscal_years (a model of the indicator chain, incremental by fiscal year,
+    whose key holds period_type and period_label), only the rows of the fiscal years this
+    build rebuilt (int_indicator_fiscal_years_changed) are checked: a period lies in one
+    fiscal year, so a repeated key lies in one too, and the other fiscal years' rows were
+    checked when they were built and have not changed since. A full refresh checks them all
+    (every fiscal year is listed). -#}
+{% test unique_combination(model, columns, published_files_of=none,
+                           changed_fiscal_years=false) %}
 {%- set published = none %}
+{%- set changed = none %}
 {%- if published_files_of and execute %}
-{%- set node = graph.nodes.get('model.' ~ project_name ~ '.int_indicator_inputs_published') %}
-{%- if node %}
-{%- set published = adapter.get_relation(database=node.database, schema=node.schema,
-                                         identifier=node.alias) %}
+{%- set published = _model_relation('int_indicator_inputs_published') %}
+{%- endif %}
+{%- if changed_fiscal_years %}
+{#- outside the execute guard, so that dbt sees the ref when it parses the test #}
+{%- set periods = ref('dim_periods') %}
+{%- if execute %}
+{%- set changed = _model_relation('int_indicator_fiscal_years_changed') %}
 {%- endif %}
 {%- endif %}
 {%- set keys = columns | join(', ') %}
-{%- if published is not none %}
+{%- if changed is not none %}
+with rebuilt_rows as (
+    select checked.*
+    from {{ model }} as checked
+    semi join {{ periods }} as periods
+        on checked.period_type = periods.period_type
+        and checked.period_label = periods.period_label
+        and coalesce(periods.fiscal_year_label, periods.period_label)
+            in (select fiscal_year_label from {{ changed }})
+)
+
+select {{ keys }}, count(*) as occurrences
+from rebuilt_rows
+group by {{ keys }}
+having count(*) > 1
+{%- elif published is not none %}
 with unpublished_keys as (
     select distinct {{ keys }}
     from {{ model }}
@@ -38,3 +65,14 @@ group by {{ keys }}
 having count(*) > 1
 {%- endif %}
 {% endtest %}
+
+{#- The relation of a model of this project when it exists in the warehouse, else none (read
+    by name: a test cannot ref a model built after the one it tests). -#}
+{% macro _model_relation(name) %}
+{%- set node = graph.nodes.get('model.' ~ project_name ~ '.' ~ name) %}
+{%- if node %}
+{{- return(adapter.get_relation(database=node.database, schema=node.schema,
+                                identifier=node.alias)) }}
+{%- endif %}
+{{- return(none) }}
+{% endmacro %}
