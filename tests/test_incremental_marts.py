@@ -187,3 +187,36 @@ def test_indicator_key_tests_check_the_rebuilt_fiscal_years(warehouses: dict[str
             in results["rebuilt"].stdout)
     assert results["unchanged"].returncode == 0, results["unchanged"].stdout[-3000:]
     assert "PASS unique_combination_int_indicator_values" in results["unchanged"].stdout
+
+
+def test_weeks_in_a_later_fiscal_year_rebuild_that_year_only(warehouses: dict[str, Path],
+                                                              tmp_path: Path, reference) -> None:
+    """The first and the last week with rows are separate inputs: two new weeks in a later
+    fiscal year move the last only, so the second build leaves the first fiscal year (the
+    first week's) as it is, and still equals a full refresh."""
+    warehouse, inbox = tmp_path / "later.duckdb", tmp_path / "inbox"
+    shutil.copy2(warehouses["incremental"], warehouse)
+    for n, start in enumerate((dt.date(2021, 7, 5), dt.date(2021, 7, 12))):
+        generate_bulk(inbox, patrols=400, incidents=100, weeks=1, seed=5 + n, start=start,
+                      reference=reference)
+        _ingest(warehouse, inbox, reference)
+        build = dbt_build(warehouse, tmp_path / f"week{n}")
+        assert build.returncode == 0, build.stdout[-3000:]
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rebuilt = con.execute("select fiscal_year_label from "
+                              "intermediate.int_indicator_fiscal_years_changed").fetchall()
+        later = con.execute("select fiscal_year_label from marts.dim_weeks "
+                            "where week_start = date '2021-07-12'").fetchall()
+    finally:
+        con.close()
+    assert rebuilt == later == [("FY2021-22",)]
+
+    refreshed = tmp_path / "later_refreshed.duckdb"
+    shutil.copy2(warehouse, refreshed)
+    full = dbt_build(refreshed, tmp_path / "full", args=("--full-refresh",))
+    assert full.returncode == 0, full.stdout[-3000:]
+    incremental, rebuilt_all = _tables(warehouse), _tables(refreshed)
+    for name, frame in incremental.items():
+        pd.testing.assert_frame_equal(frame, rebuilt_all[name], check_exact=False, rtol=1e-9,
+                                      obj=name)

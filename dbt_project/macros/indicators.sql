@@ -191,6 +191,7 @@
     {{ indicator_periods_join(grain, settings['period']['date']) }}
     {#- an incremental build: the fiscal years to rebuild only (incremental_by_fiscal_year) #}
     where {{ changed_fiscal_years_only(indicator_fiscal_year(grain)) }}
+        {{ changed_fiscal_years_dates('src.' ~ settings['period']['date']) }}
 ),
 {%- if sex_split %}
 

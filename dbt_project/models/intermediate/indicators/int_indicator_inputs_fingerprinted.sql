@@ -3,8 +3,8 @@
 -- macros/incremental_by_fiscal_year.sql). Three kinds of input:
 --   rows:   each source mart's rows of a mission and fiscal year (count and sum of row hashes,
 --           macro indicator_row_hash);
---   bounds: each source mart's first and last week (or month) with rows, per mission: they
---           set is_partial_period, which can change only in the fiscal years holding them;
+--   bounds: each source mart's first and, apart, last week (or month) with rows, per mission:
+--           they set is_partial_period, which can change only in the fiscal years holding them;
 --   file:   each file of a mart incremental by file (tests of the marts check the keys of the
 --           files not yet published against the whole mart: macros/tests/unique_combination.sql);
 --   global: everything else the values depend on (reference data, calendar, catalogue,
@@ -22,7 +22,8 @@
 {%- for macro in [indicator_values, indicator_catalogue_rows, indicator_periods_join,
                   indicator_period_labels, is_additive, sex_substituted,
                   indicator_level_columns, changed_fiscal_years_only,
-                  delete_changed_fiscal_years, indicator_fiscal_year, safe_divide] %}
+                  delete_changed_fiscal_years, changed_fiscal_years_dates,
+                  indicator_fiscal_year, safe_divide] %}
 {%- do code.append(local_md5(macro.macro.macro_sql)) %}
 {%- endfor %}
 {%- endif %}
@@ -79,19 +80,35 @@ rows_fingerprinted as (
     group by all
 ),
 
-bounds_fingerprinted as (
+bounds as (
     select
-        'bounds' as input_kind,
         source_mart,
         coalesce(mission_id, '') as mission_id,
         coalesce(input_key, '') as input_key,
-        '' as fiscal_year_label,
-        min(period_start) || '..' || max(period_start) as fingerprint,
-        [arg_min(fiscal_year_label, period_start), arg_max(fiscal_year_label, period_start)]
-            as fiscal_years
+        min(period_start) as first_start,
+        arg_min(fiscal_year_label, period_start) as first_fiscal_year,
+        max(period_start) as last_start,
+        arg_max(fiscal_year_label, period_start) as last_fiscal_year
     from source_rows
     where fiscal_year_label is not null
     group by all
+),
+
+bounds_fingerprinted as (
+    -- the first and the last bound apart: a new week moves the last one only, and the fiscal
+    -- year of the first (years back) must then not be rebuilt
+    {%- for bound in ['first', 'last'] %}
+    select
+        'bounds' as input_kind,
+        source_mart,
+        mission_id,
+        ltrim(input_key || ':{{ bound }}', ':') as input_key,
+        '' as fiscal_year_label,
+        cast({{ bound }}_start as varchar) as fingerprint,
+        [{{ bound }}_fiscal_year] as fiscal_years
+    from bounds
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
 ),
 
 files_fingerprinted as (
