@@ -14,6 +14,20 @@
     (select fiscal_year_label from {{ ref('int_indicator_fiscal_years_changed') }})
 {%- endmacro %}
 
+{#- A period's fiscal year, from its dim_periods row (alias `periods`): a fiscal year's own. -#}
+{% macro period_fiscal_year(periods) -%}
+    coalesce({{ periods }}.fiscal_year_label, {{ periods }}.period_label)
+{%- endmacro %}
+
+{#- A semi join keeping the rows of `rows` (an alias; with period_type and period_label) whose
+    period lies in a fiscal year to rebuild. -#}
+{% macro semi_join_changed_fiscal_years(rows) -%}
+    semi join {{ ref('dim_periods') }} as periods
+        on {{ rows }}.period_type = periods.period_type
+        and {{ rows }}.period_label = periods.period_label
+        and {{ period_fiscal_year('periods') }} in {{ changed_fiscal_years() }}
+{%- endmacro %}
+
 {#- A WHERE/AND condition: `fiscal_year` (an SQL expression) is a fiscal year to rebuild;
     true on a full build. -#}
 {% macro changed_fiscal_years_only(fiscal_year) -%}
@@ -54,7 +68,7 @@
     {%- else -%}
     delete from {{ this }} as t using {{ ref('dim_periods') }} as p
     where t.period_type = p.period_type and t.period_label = p.period_label
-        and coalesce(p.fiscal_year_label, p.period_label) in {{ changed_fiscal_years() }}
+        and {{ period_fiscal_year('p') }} in {{ changed_fiscal_years() }}
     {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

@@ -9,34 +9,22 @@
 
     With changed_fiscal_years (a model of the indicator chain, incremental by fiscal year,
     whose key holds period_type and period_label), only the rows of the fiscal years this
-    build rebuilt (int_indicator_fiscal_years_changed) are checked: a period lies in one
-    fiscal year, so a repeated key lies in one too, and the other fiscal years' rows were
-    checked when they were built and have not changed since. A full refresh checks them all
-    (every fiscal year is listed). -#}
+    build rebuilt (int_indicator_fiscal_years_changed, built before the chain) are checked:
+    a period lies in one fiscal year, so a repeated key lies in one too, and the other fiscal
+    years' rows were checked when they were built and have not changed since. A full
+    refresh checks them all (every fiscal year is listed). -#}
 {% test unique_combination(model, columns, published_files_of=none,
                            changed_fiscal_years=false) %}
 {%- set published = none %}
-{%- set changed = none %}
 {%- if published_files_of and execute %}
 {%- set published = _model_relation('int_indicator_inputs_published') %}
 {%- endif %}
-{%- if changed_fiscal_years %}
-{#- outside the execute guard, so that dbt sees the ref when it parses the test #}
-{%- set periods = ref('dim_periods') %}
-{%- if execute %}
-{%- set changed = _model_relation('int_indicator_fiscal_years_changed') %}
-{%- endif %}
-{%- endif %}
 {%- set keys = columns | join(', ') %}
-{%- if changed is not none %}
+{%- if changed_fiscal_years %}
 with rebuilt_rows as (
     select checked.*
     from {{ model }} as checked
-    semi join {{ periods }} as periods
-        on checked.period_type = periods.period_type
-        and checked.period_label = periods.period_label
-        and coalesce(periods.fiscal_year_label, periods.period_label)
-            in (select fiscal_year_label from {{ changed }})
+    {{ semi_join_changed_fiscal_years('checked') }}
 )
 
 select {{ keys }}, count(*) as occurrences

@@ -23,6 +23,7 @@
                   indicator_period_labels, is_additive, sex_substituted,
                   indicator_level_columns, changed_fiscal_years_only,
                   delete_changed_fiscal_years, changed_fiscal_years_dates,
+                  period_fiscal_year, semi_join_changed_fiscal_years,
                   indicator_fiscal_year, safe_divide] %}
 {%- do code.append(local_md5(macro.macro.macro_sql)) %}
 {%- endfor %}

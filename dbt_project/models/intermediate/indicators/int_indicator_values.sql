@@ -23,10 +23,7 @@ computed as (
     select all_computed.*
     from all_computed
     {%- if is_incremental() %}
-    semi join {{ ref('dim_periods') }} as periods
-        on all_computed.period_type = periods.period_type
-        and all_computed.period_label = periods.period_label
-        and {{ changed_fiscal_years_only('coalesce(periods.fiscal_year_label, periods.period_label)') }}
+    {{ semi_join_changed_fiscal_years('all_computed') }}
     {%- endif %}
 ),
 
@@ -136,7 +133,7 @@ select
         when 'month' then periods.quarter_label
         when 'quarter' then periods.fiscal_year_label
     end as parent_period_label,
-    coalesce(periods.fiscal_year_label, periods.period_label) as fiscal_year_label,
+    {{ period_fiscal_year('periods') }} as fiscal_year_label,
 
     -- numerics
     all_values.value,
