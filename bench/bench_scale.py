@@ -14,7 +14,10 @@ warehouse:
    into the raw tables beforehand by the bench's DuckDB raw load (timed apart) and the job's
    ingestion only sees they are known, so the run measures dbt and the outputs;
 3. one more week: `pocmon demo ... --weeks 1 --start <next Monday> --keep --no-run`;
-4. incremental job: `pocmon run` again (real ingestion of the new week's files).
+4. incremental job: `pocmon run` again (real ingestion of the new week's files);
+5. nothing new: `pocmon run` once more with no new file in the inbox, the fixed cost of any
+   run (start-up, the Dagster run record, dashboards and tracking tables rebuilt): the part
+   of the incremental run that does not depend on the week's data.
 
 Each run's Dagster steps (from the run's events) and slowest dbt nodes are reported too.
 A run over ``--memory-cap-gb`` is killed (the machine is shared) and reported as such.
@@ -131,6 +134,9 @@ def main() -> None:
     incremental = ss.timed_run(pocmon("run"), env, logs / "incremental_run.log",
                                memory_cap_mb=cap)
     incremental |= last_run_steps(home) | dbt_nodes(home)
+    print("nothing new: pocmon run once more...", flush=True)
+    idle = ss.timed_run(pocmon("run"), env, logs / "idle_run.log", memory_cap_mb=cap)
+    idle |= last_run_steps(home)
 
     def row(name: str, run: dict) -> tuple:
         parts = grouped(run.get("steps", {}))
@@ -146,7 +152,8 @@ def main() -> None:
                      preload["peak_mb"], "", "", "", "ok" if preload["returncode"] == 0
                      else "failed"))
     rows += [row("full job (pocmon run)", full),
-             row("incremental job, one new week (pocmon run)", incremental)]
+             row("incremental job, one new week (pocmon run)", incremental),
+             row("nothing new in the inbox (pocmon run)", idle)]
     print()
     print(ss.table(rows, ("step", "wall s", "peak MB", "ingestion s", "dbt s", "outputs s",
                           "result")))
@@ -158,8 +165,10 @@ def main() -> None:
                                            and incremental["returncode"] == 0
                                            and ratio is not None and ratio <= 0.10),
     }
-    print(f"\nincremental / full = {ratio:.3f}; targets: {json.dumps(targets)}")
-    for name, run in (("full", full), ("incremental", incremental)):
+    idle_ratio = (idle["seconds"] / full["seconds"]) if full["seconds"] else None
+    print(f"\nincremental / full = {ratio:.3f}; nothing new / full = {idle_ratio:.3f}; "
+          f"targets: {json.dumps(targets)}")
+    for name, run in (("full", full), ("incremental", incremental), ("nothing new", idle)):
         print(f"{name} steps: {json.dumps(run.get('steps', {}))}")
         print(f"{name} slowest dbt nodes: {run.get('slowest', [])}")
     path = ss.write_result(args.result, {
@@ -167,6 +176,8 @@ def main() -> None:
         "machine_after": ss.machine(), "generate": generate, "raw_load": preload,
         "full": full, "added_week": added, "incremental": incremental,
         "incremental_over_full": None if ratio is None else round(ratio, 3),
+        "nothing_new": idle,
+        "nothing_new_over_full": None if idle_ratio is None else round(idle_ratio, 3),
         "targets": targets,
     })
     print(f"wrote {path.relative_to(ss.REPO)}")

@@ -55,8 +55,10 @@ def ci_text(ctx: Context, code: str, row: pd.Series) -> str:
     return f"{ctx.w()('ci')} {low}{joiner}{high}"
 
 
-def hover_lines(ctx: Context, code: str, row: pd.Series, *, who: str | None = None) -> str:
-    """Hover text of one indicator value: every piece escaped, joined by <br>."""
+def hover_lines(ctx: Context, code: str, row: pd.Series | dict, *, who: str | None = None
+                ) -> str:
+    """Hover text of one indicator value (a row as a Series or a dict): every piece escaped,
+    joined by <br>."""
     w = ctx.w()
     lines = [f"<b>{esc(ctx.name(code))}</b>"]
     if who:
@@ -96,7 +98,7 @@ def trend_traces(ctx: Context, code: str, rows: pd.DataFrame, *, name: str | Non
     shown = ~rows["suppressed"] & rows["value"].notna()
     ys = [v * k if ok else None for v, ok in zip(rows["value"], shown, strict=True)]
     statuses = [s if s in STATUS_COLOURS and status_markers else None for s in rows["status"]]
-    hover = [hover_lines(ctx, code, r, who=who) for _, r in rows.iterrows()]
+    hover = [hover_lines(ctx, code, r, who=who) for r in rows.to_dict("records")]
     label = esc(name or ctx.name(code))
     traces = []
     error = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 import duckdb
 import pandas as pd
@@ -35,17 +36,22 @@ class Context:
     def w(self, extra: dict[str, dict[str, str]] | None = None):
         return words(self.lang, extra)
 
+    @cached_property
+    def _attributes(self) -> dict[str, dict[str, object]]:
+        """The catalogue's name, unit and direction columns as dicts (read per hover line)."""
+        return {column: self.catalogue[column].to_dict()
+                for column in ("name", "unit", "direction")}
+
     def name(self, code: str) -> str:
         """The indicator's name in the mission's language (plain text: escape it to show)."""
-        if code in self.catalogue.index and isinstance(self.catalogue.at[code, "name"], str):
-            return self.catalogue.at[code, "name"]
-        return code
+        name = self._attributes["name"].get(code)
+        return name if isinstance(name, str) else code
 
     def unit(self, code: str) -> str:
-        return self.catalogue.at[code, "unit"] if code in self.catalogue.index else "count"
+        return self._attributes["unit"].get(code, "count")
 
     def direction(self, code: str) -> str:
-        return self.catalogue.at[code, "direction"] if code in self.catalogue.index else "up"
+        return self._attributes["direction"].get(code, "up")
 
     def codes(self, *, kind: str | None = None, families: tuple[str, ...] | None = None,
               exclude: tuple[str, ...] = ()) -> list[str]:

@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 import scipy.linalg
 import scipy.sparse as sp
-import statsmodels.api as sm
 from scipy import stats
 
 
@@ -141,6 +140,19 @@ def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.linalg.lstsq(a, b, rcond=None)[0]
 
 
+def _least_squares(gram: np.ndarray, moment: np.ndarray) -> np.ndarray:
+    """The least-squares coefficients from the normal equations X'WX b = X'Wy: the
+    pseudo-inverse (a minimum-norm answer when columns are collinear), the columns scaled to a
+    unit diagonal first so that their units (minutes, km, dummies) do not spoil the
+    conditioning. One pass over the rows instead of a decomposition of X (statsmodels' WLS
+    takes the pseudo-inverse of X itself: the same numbers to about 1e-10, several times
+    slower on a million alerts)."""
+    scale = np.sqrt(np.diag(gram))
+    scale[scale == 0] = 1.0
+    inverse = np.linalg.pinv(gram / np.outer(scale, scale), hermitian=True)
+    return inverse @ (moment / scale) / scale
+
+
 def irls(x: np.ndarray | sp.spmatrix, y: np.ndarray, offset: np.ndarray | None = None,
          alpha: float = 0.0, maxiter: int = 100, tol: float = 1e-12
          ) -> tuple[np.ndarray, np.ndarray]:
@@ -202,12 +214,9 @@ def cluster_cov(x: np.ndarray, w: np.ndarray, r: np.ndarray, clusters: pd.Series
     without a thousand-column solve per cluster.
     """
     codes, levels = pd.factorize(clusters, sort=True)
-    if sp.issparse(x):
-        member = sp.csr_matrix((r, (codes, np.arange(len(codes)))), shape=(len(levels), len(r)))
-        scores = (member @ x).toarray()
-    else:
-        scores = np.zeros((len(levels), x.shape[1]))
-        np.add.at(scores, codes, x * r[:, None])
+    member = sp.csr_matrix((r, (codes, np.arange(len(codes)))), shape=(len(levels), len(r)))
+    scores = member @ x
+    scores = scores.toarray() if sp.issparse(scores) else np.asarray(scores)
     m = _gram(x, w)
     if kind == "CR1":
         bread = np.linalg.pinv(m)
@@ -356,13 +365,13 @@ def ols_fe(frame: pd.DataFrame, y: str, regressors: Sequence[str],
     x = fe_design(frame, regressors, fixed_effects, nest)
     yv = frame[y].to_numpy(float)
     w = frame[weights].to_numpy(float) if weights else np.ones(len(frame))
-    res = sm.WLS(yv, x, weights=w).fit()
+    params = _least_squares(_gram(x, w), x.T @ (w * yv))
     n, k_all = x.shape
     nested = frame[fixed_effects[0]].nunique() if first_fe_nested_in_cluster else 0
     scale = n_clusters / (n_clusters - 1) * (n - 1) / max(n - (k_all - nested), 1)
-    cov = cluster_cov(x, w, w * np.asarray(res.resid), frame[cluster], vcov, scale)
+    cov = cluster_cov(x, w, w * (yv - x @ params), frame[cluster], vcov, scale)
     k = len(regressors)
-    return Fit(list(regressors), np.asarray(res.params)[:k], cov[:k, :k], n, n_clusters)
+    return Fit(list(regressors), params[:k], cov[:k, :k], n, n_clusters)
 
 
 def cluster_mean(frame: pd.DataFrame, y: str, cluster: str, min_clusters: int = 8,
