@@ -566,7 +566,14 @@ def status(
         console.print(runs)
     else:
         console.print("No runs yet: try `pocmon demo` or `pocmon run`.")
-    rows, superseded = _warehouse_counts()
+    import duckdb
+
+    try:
+        rows, superseded = _warehouse_counts()
+    except duckdb.Error as exc:  # a run holds the warehouse's write lock
+        console.print(f"File counts not shown: cannot open the warehouse ({escape(str(exc))});"
+                      " is a run writing to it? Try again when it ends.")
+        rows, superseded = [], 0
     if rows:
         console.print(_counts_table("Current files in the warehouse", rows))
         if superseded:
@@ -678,7 +685,7 @@ def narratives(
     """
     import duckdb
 
-    from pipelines.ingest.pseudonymise import load_or_create_key
+    from pipelines.ingest.pseudonymise import PseudonymKeyError, load_key
     from pipelines.ingest.restricted import RestrictedKeyError, open_restricted
 
     settings = get_settings()
@@ -690,8 +697,8 @@ def narratives(
         raise _fail(f"cannot open the warehouse ({exc}); is a run in progress?") from exc
     try:
         rows = open_restricted(con, "incidents", "narrative",
-                               load_or_create_key(settings.paths.key_file))
-    except RestrictedKeyError as exc:
+                               load_key(settings.paths.key_file))
+    except (RestrictedKeyError, PseudonymKeyError) as exc:
         raise _fail(str(exc)) from exc
     finally:
         con.close()
@@ -701,6 +708,7 @@ def narratives(
         raise _fail("no narrative found" + (f" for incident {incident}" if incident else ""))
     if out is not None:
         descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)  # an existing file keeps its mode otherwise
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
             rows.drop(columns=["_file_id"]).to_csv(handle, index=False)
         console.print(f"{len(rows):,} narrative(s) written to {escape(str(out))} (keep it "

@@ -305,11 +305,32 @@ def test_cleared_staff_can_open_the_narratives(demo_run: dict) -> None:
     assert shown.exit_code == 0, shown.output
     assert first["narrative"][:30] in " ".join(shown.output.split())
     out = Path(os.environ["POCMON_PUBLISHED"]).parent / "narratives.csv"
+    out.write_text("an older file anyone could read\n", encoding="utf-8")
+    out.chmod(0o644)
     written = runner.invoke(app, ["narratives", "--out", str(out)])
     assert written.exit_code == 0, written.output
     assert len(pd.read_csv(out)) == len(opened)
-    assert out.stat().st_mode & 0o077 == 0
+    assert out.stat().st_mode & 0o777 == 0o600  # owner-only, even over an existing file
     out.unlink()
+
+
+def test_narratives_without_the_key_fail_and_make_no_key(demo_run: dict, monkeypatch,
+                                                         tmp_path: Path) -> None:
+    from pipelines.config import get_settings
+
+    missing = tmp_path / "elsewhere" / "pocmon.key"
+    monkeypatch.setenv("POCMON_KEY_FILE", str(missing))
+    monkeypatch.delenv("POCMON_PSEUDONYM_KEY", raising=False)
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["narratives"])
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert "no pseudonymisation key" in result.output and str(missing) in " ".join(
+        result.output.replace("\n", "").split())
+    assert not missing.exists() and not missing.parent.exists()
 
 
 def test_quarantine_report_lists_every_problem(demo_run: dict) -> None:
@@ -331,6 +352,28 @@ def test_status_lists_the_run_and_counts(demo_run: dict) -> None:
     loaded = _query("select sum(rows_loaded) from ops.manifest where source = 'patrols' "
                     "and status = 'loaded'")[0][0]
     assert re.search(rf"patrols\s.*\b{loaded}\b", result.output)
+
+
+def test_status_while_a_run_writes_says_so(demo_run: dict) -> None:
+    """A run holds the warehouse's write lock (here: another process's connection); status
+    still lists the runs and says why it shows no file counts, without a traceback."""
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; "
+         f"c = duckdb.connect({str(_paths()['warehouse'])!r}); print('held', flush=True); "
+         "sys.stdin.read()"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        cwd = Path.cwd()
+        result = runner.invoke(app, ["status"])
+        os.chdir(cwd)
+    finally:
+        holder.communicate("", timeout=30)
+    assert result.exit_code == 0, result.output
+    assert "SUCCESS" in result.output
+    assert "File counts not shown" in result.output and "Traceback" not in result.output
 
 
 def test_validate_is_a_dry_run(demo_run: dict) -> None:

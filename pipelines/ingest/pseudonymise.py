@@ -24,6 +24,16 @@ class PseudonymKeyError(Exception):
     """The pseudonymisation key is unusable."""
 
 
+def load_key(key_file: Path) -> bytes:
+    """The secret key, from the environment or the key file; never creates one (for reading
+    what an earlier run sealed: a new key could not open it)."""
+    if not os.environ.get(KEY_ENV) and not key_file.exists():
+        raise PseudonymKeyError(
+            f"no pseudonymisation key: {KEY_ENV} is not set and there is no key file at "
+            f"{key_file} (the key the data were sealed with is needed; restore it there)")
+    return load_or_create_key(key_file)
+
+
 def load_or_create_key(key_file: Path) -> bytes:
     """The secret key: from the environment, else the key file (created if missing)."""
     from_env = os.environ.get(KEY_ENV)
