@@ -270,7 +270,11 @@ def demo(
         min=0.0, help="Scale of the planted effects: 1 as documented, 0 for no effect.")] = 1.0,
     fresh: Annotated[bool, typer.Option(
         "--fresh/--keep", help="Empty the inbox, warehouse and outputs first (default), or "
-        "keep them and add the demo files.")] = True,
+        "keep them and add the demo files. --fresh refuses when they hold files no demo "
+        "wrote (see --force).")] = True,
+    force: Annotated[bool, typer.Option(
+        "--force", help="With --fresh: delete the inbox, warehouse and outputs even when "
+        "they hold files no demo wrote (real data: they are lost).")] = False,
     run_job: Annotated[bool, typer.Option("--run/--no-run", help="Run the weekly job after "
                                           "writing the files.")] = True,
     public: Annotated[bool, typer.Option(
@@ -313,18 +317,51 @@ def demo(
                 "start": start.date() if start else None}
     try:
         with exclusive_run(wait):
-            _demo(weeks, seed, effect, fresh, run_job, public, months, bulk)
+            _demo(weeks, seed, effect, fresh, run_job, public, months, bulk, force)
     except PocmonError as exc:
         raise _fail(str(exc)) from exc
 
 
-def _fresh_start() -> None:
-    settings = get_settings()
-    for path in (settings.paths.inbox, settings.paths.published):
+def _fresh_start(force: bool) -> None:
+    """Empty the inbox, warehouse and outputs, unless they hold files no demo wrote."""
+    import duckdb
+
+    from pipelines.demo.ledger import foreign_files, ledger_path, write_ledger
+
+    paths = get_settings().paths
+    if not force:
+        try:
+            foreign = foreign_files(paths.inbox, paths.warehouse, paths.demo_truth)
+        except duckdb.Error as exc:
+            raise PocmonError(f"cannot read the file manifest of {paths.warehouse} ({exc}); "
+                              "`pocmon demo --force` deletes it anyway") from exc
+        if foreign:
+            raise PocmonError(
+                f"`pocmon demo` starts from an empty project, and this one holds "
+                f"{len(foreign)} file(s) that no demo wrote, such as {foreign[0]} (inbox "
+                f"{paths.inbox}, warehouse {paths.warehouse}). Nothing was deleted. Run the "
+                "demo in a project of its own (POCMON_HOME), add it beside them with --keep, "
+                "or delete them with --force.")
+    for path in (paths.inbox, paths.published):
         shutil.rmtree(path, ignore_errors=True)
-    for path in (settings.paths.warehouse,
-                 settings.paths.warehouse.with_suffix(".duckdb.wal")):
+    for path in (paths.warehouse, paths.warehouse.with_suffix(".duckdb.wal")):
         path.unlink(missing_ok=True)
+    write_ledger(ledger_path(paths.demo_truth), set())
+
+
+@contextmanager
+def _recorded_demo_files() -> Iterator[None]:
+    """Add the inbox files written inside the block to the demo's ledger (pipelines/demo/
+    ledger.py), even when the block ends by running the job."""
+    from pipelines.demo.ledger import inbox_files, ledger_path, read_ledger, write_ledger
+
+    paths = get_settings().paths
+    before = inbox_files(paths.inbox)
+    try:
+        yield
+    finally:
+        ledger = ledger_path(paths.demo_truth)
+        write_ledger(ledger, read_ledger(ledger) | (inbox_files(paths.inbox) - before))
 
 
 def _bulk_demo(weeks: int, seed: int, bulk: dict) -> None:
@@ -349,12 +386,18 @@ def _bulk_demo(weeks: int, seed: int, bulk: dict) -> None:
 
 
 def _demo(weeks: int, seed: int, effect: float, fresh: bool, run_job: bool, public: bool,
-          months: int, bulk: dict | None = None) -> None:
+          months: int, bulk: dict | None = None, force: bool = False) -> None:
+    if fresh:
+        _fresh_start(force)
+    with _recorded_demo_files():
+        _write_demo(weeks, seed, effect, run_job, public, months, bulk)
+
+
+def _write_demo(weeks: int, seed: int, effect: float, run_job: bool, public: bool,
+                months: int, bulk: dict | None) -> None:
     from pipelines.demo.generator import generate_demo
 
     settings = get_settings()
-    if fresh:
-        _fresh_start()
     if public:
         _public_demo(months, seed, effect, run_job)
         return

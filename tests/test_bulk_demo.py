@@ -106,14 +106,27 @@ def test_demo_command_switches_to_bulk(tmp_path: Path, monkeypatch: pytest.Monke
                         "POCMON_DEMO_TRUTH": tmp_path / "truth.json"}.items():
         monkeypatch.setenv(name, str(value))
     get_settings.cache_clear()
+    bulk = ["demo", "--patrols", "1500", "--incidents", "300", "--weeks", "2", "--no-run"]
     try:
-        result = CliRunner().invoke(app, ["demo", "--patrols", "1500", "--incidents", "300",
-                                          "--weeks", "2", "--no-run"])
+        result = CliRunner().invoke(app, bulk)
+        assert result.exit_code == 0, result.output
+        assert "1,500 patrols and 300 incidents" in result.output
+        assert len(list((tmp_path / "inbox" / "patrols").glob("*.csv"))) == 4
+        # the demo again starts afresh: every file there is one a demo wrote
+        again = CliRunner().invoke(app, bulk)
+        assert again.exit_code == 0, again.output
+        # a file no demo wrote: the demo refuses and deletes nothing, unless --force
+        real = tmp_path / "inbox" / "patrols" / "UNMISS_2026-W01_patrols.csv"
+        real.write_text("patrol_id\n", encoding="utf-8")
+        refused = CliRunner().invoke(app, bulk)
+        forced = None if not real.exists() else CliRunner().invoke(app, [*bulk, "--force"])
     finally:
         get_settings.cache_clear()
-    assert result.exit_code == 0, result.output
-    assert "1,500 patrols and 300 incidents" in result.output
-    assert len(list((tmp_path / "inbox" / "patrols").glob("*.csv"))) == 4
+    assert refused.exit_code == 1
+    assert "1 file(s) that no demo wrote, such as patrols/UNMISS_2026-W01_patrols.csv" in " ".join(
+        refused.output.split())
+    assert forced is not None and forced.exit_code == 0, refused.output
+    assert not real.exists()
 
 
 def test_worker_processes_load_what_one_process_loads(reference, tmp_path: Path,

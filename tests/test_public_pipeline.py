@@ -195,13 +195,22 @@ def test_the_dashboard_page_renders_with_data_and_no_request(imported) -> None:
 
 def test_demo_public_writes_public_files_into_the_inbox(imported) -> None:
     """Last in the module: `demo` starts afresh (the tests above have read the warehouse;
-    the paths are the module's own)."""
+    the paths are the module's own). The files imported above are not a demo's: it refuses
+    to delete them until told to (--force)."""
     from pipelines.config import get_settings
 
     settings = get_settings()
+    imported_files = sorted(p.name for p in settings.paths.inbox.rglob("*") if p.is_file())
     cwd = Path.cwd()
     try:
-        result = runner.invoke(app, ["demo", "--public", "--months", "24", "--no-run"])
+        refused = runner.invoke(app, ["demo", "--public", "--months", "24", "--no-run"])
+        assert refused.exit_code == 1
+        assert "that no demo wrote" in refused.output and "--force" in refused.output
+        assert sorted(p.name for p in settings.paths.inbox.rglob("*") if p.is_file()) \
+            == imported_files
+        assert settings.paths.warehouse.exists()
+        result = runner.invoke(app, ["demo", "--public", "--months", "24", "--no-run",
+                                     "--force"])
     finally:
         os.chdir(cwd)
     assert result.exit_code == 0, result.output
