@@ -241,9 +241,10 @@ WaitOption = Annotated[float, typer.Option(
 def run(
     wait: WaitOption = 0,
     full_refresh: Annotated[bool, typer.Option(
-        "--full-refresh", help="Rebuild the incremental marts (fct_patrols, fct_incidents) "
-        "from scratch, e.g. after changing their SQL; otherwise a run adds new files' rows "
-        "and drops superseded files' rows.")] = False,
+        "--full-refresh", help="Build every dbt model from scratch, the incremental ones too "
+        "(fct_patrols, fct_incidents and the indicator chain): needed after changing their SQL "
+        "or the Python of pipelines/indicators/. Otherwise a run adds the new files' rows, "
+        "drops superseded files' rows and rebuilds the fiscal years they touch.")] = False,
 ) -> None:
     """Run the weekly job on whatever is in the inbox.
 
@@ -283,7 +284,9 @@ def demo(
         "`pocmon import-public` would and run the job. Use --keep after a plain demo to have "
         "both.")] = False,
     months: Annotated[int, typer.Option(min=12, max=240, help="With --public: months of "
-                                        "public data per mission, from January 2016.")] = 96,
+                                        "public data per mission, from January 2016 (the "
+                                        "personnel file also holds the month before, for "
+                                        "the lag).")] = 96,
     wait: WaitOption = 0,
     patrols: Annotated[int | None, typer.Option(
         min=1, help="Bulk mode (for load tests): this many patrols in all, over --weeks weeks "

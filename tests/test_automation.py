@@ -21,6 +21,7 @@ def test_schedule_uses_configured_day_and_time():
 
 def test_sensor_requests_a_run_only_when_the_inbox_changes(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("POCMON_INBOX", str(tmp_path / "inbox"))
+    monkeypatch.setenv("POCMON_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
     get_settings.cache_clear()
     try:
         first = inbox_sensor(build_sensor_context())
@@ -41,6 +42,46 @@ def test_sensor_requests_a_run_only_when_the_inbox_changes(tmp_path: Path, monke
         os.utime(landed, (1e9, 1e9))
         changed = inbox_sensor(build_sensor_context(cursor=cursor))
         assert isinstance(changed, RunRequest) and changed.run_key != request.run_key
+
+        # a file of a type the job does not read still starts it (the run rejects it, and
+        # says why), so does one in a sub-folder; hidden and system files do not
+        cursor = changed.run_key.removeprefix("inbox-")
+        for name in (".~lock.x.csv#", "Thumbs.db"):
+            (landed.parent / name).write_text("x")
+        assert isinstance(inbox_sensor(build_sensor_context(cursor=cursor)), SkipReason)
+        (landed.parent / "week.zip").write_bytes(b"PK")
+        assert isinstance(inbox_sensor(build_sensor_context(cursor=cursor)), RunRequest)
+    finally:
+        get_settings.cache_clear()
+
+
+def test_sensor_skips_an_inbox_the_job_has_processed(tmp_path: Path, monkeypatch):
+    """The first look (no cursor yet, e.g. `pocmon dev` opened after `pocmon run`) starts no
+    run when the warehouse's manifest knows every inbox file; one new file does."""
+    import duckdb
+
+    from pipelines.defs.automation import inbox_entries
+
+    monkeypatch.setenv("POCMON_INBOX", str(tmp_path / "inbox"))
+    monkeypatch.setenv("POCMON_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    get_settings.cache_clear()
+    try:
+        processed = tmp_path / "inbox" / "patrols" / "UNMISS_2025-W01_patrols.csv"
+        processed.parent.mkdir(parents=True)
+        processed.write_text("patrol_id\n")
+        con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+        con.execute("create schema ops; create table ops.manifest (file_name varchar, "
+                    "file_bytes bigint, file_mtime_ns bigint)")
+        con.executemany("insert into ops.manifest values (?, ?, ?)", sorted(inbox_entries()))
+        con.close()
+        context = build_sensor_context()
+        skipped = inbox_sensor(context)
+        assert isinstance(skipped, SkipReason) and "processed already" in skipped.skip_message
+        assert context.cursor  # recorded: the next look compares with it
+
+        (processed.parent / "UNMISS_2025-W02_patrols.csv").write_text("patrol_id\n")
+        assert isinstance(inbox_sensor(build_sensor_context(cursor=context.cursor)),
+                          RunRequest)
     finally:
         get_settings.cache_clear()
 

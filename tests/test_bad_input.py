@@ -36,7 +36,7 @@ CORPUS = Path(__file__).resolve().parent / "bad_input"
 CASES: list[dict] = yaml.safe_load((CORPUS / "cases.yaml").read_text(encoding="utf-8"))["cases"]
 AS_OF = dt.date(2026, 1, 15)
 KEY = b"k" * 32
-EXTENSIONS = [".csv", ".xlsx"]
+EXTENSIONS = get_settings().inbox.extensions  # what a deployment reads (config/pocmon.yaml)
 MTIME = 1_750_000_000  # every run-2 file: inbox order is then by name
 SECRET = "TOP-SECRET-OUTSIDE-THE-INBOX"
 

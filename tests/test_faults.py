@@ -81,9 +81,23 @@ def kill_when_held(process: subprocess.Popen, marker: Path) -> None:
     marker.unlink()
 
 
+def open_warehouse(env: dict[str, str], timeout: float = 15) -> duckdb.DuckDBPyConnection:
+    """The warehouse, read-only, once the killed run's last process has let go of its lock
+    (SIGKILL reaches the whole group at once, but the dbt child may exit a moment after the
+    run itself)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return duckdb.connect(env["POCMON_WAREHOUSE"], read_only=True)
+        except duckdb.IOException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 def warehouse_state(env: dict[str, str]) -> dict[str, object]:
     """What ingestion owns: raw rows, quarantine and manifest, as comparable values."""
-    con = duckdb.connect(env["POCMON_WAREHOUSE"], read_only=True)
+    con = open_warehouse(env)
     try:
         state: dict[str, object] = {
             "manifest": con.execute(
@@ -103,7 +117,7 @@ def warehouse_state(env: dict[str, str]) -> dict[str, object]:
 
 def assert_books_balance(env: dict[str, str]) -> None:
     """Every loaded file's rows are in raw exactly once; no key twice; no hash twice."""
-    con = duckdb.connect(env["POCMON_WAREHOUSE"], read_only=True)
+    con = open_warehouse(env)
     try:
         assert con.execute(
             "select content_hash from ops.manifest group by 1 having count(*) > 1").fetchall() \
@@ -197,7 +211,7 @@ def test_killed_runs_leave_a_consistent_state_and_the_next_run_completes(
     assert leftovers == []
     # run 3's dbt build (killed later, while publishing) rebuilt what the new files reach and
     # is on record; this run found no new file since, so dbt rebuilt nothing
-    con = duckdb.connect(env["POCMON_WAREHOUSE"], read_only=True)
+    con = open_warehouse(env)
     try:
         builds = [s for (s,) in con.execute(
             "select selection from ops.dbt_builds order by finished_at").fetchall()]

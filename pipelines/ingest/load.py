@@ -18,7 +18,7 @@ import hashlib
 import multiprocessing
 import os
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,8 +85,22 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def discover(inbox: Path, source: str, extensions: list[str]) -> list[Path]:
-    """The source's inbox files, oldest first (then by name); hidden and lock files skipped.
+# what operating systems leave in folders (not anyone's export)
+SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini"})
+# what to do with a file of a type the inbox does not read
+TYPE_HINTS = {
+    ".xls": "save it as an Excel Workbook (.xlsx)",
+    ".xlsm": "save it as an Excel Workbook (.xlsx)",
+    ".zip": "extract its files into the inbox instead",
+    ".txt": "if it is a delimited text export, give it the .csv extension",
+    ".tsv": "give it the .csv extension (the separator is detected)",
+}
+
+
+def discover(inbox: Path, source: str) -> list[Path]:
+    """The source's inbox files, oldest first (then by name); hidden, lock and system files
+    skipped. Files of any type are listed: ``read_candidates`` rejects the types the inbox
+    does not read, so that none is left unread without a word.
 
     Symbolic links are listed too (``read_candidates`` refuses those leading out of the
     inbox); linked folders are not entered.
@@ -99,9 +113,20 @@ def discover(inbox: Path, source: str, extensions: list[str]) -> list[Path]:
         for p in folder.rglob("*")
         if (p.is_file() or p.is_symlink())
         and not p.name.startswith((".", "~$"))
-        and p.suffix.lower() in extensions
+        and p.name.lower() not in SYSTEM_FILES
     ]
     return sorted(files, key=lambda p: (p.lstat().st_mtime, p.as_posix()))
+
+
+def unsupported_type(path: Path, extensions: Sequence[str]) -> str | None:
+    """Why a file's type cannot be read (``extensions``: inbox.extensions), or None."""
+    suffix = path.suffix.lower()
+    if suffix in extensions:
+        return None
+    kind = f"'{suffix}'" if suffix else "without an extension"
+    hint = TYPE_HINTS.get(suffix)
+    return (f"unsupported file type {kind}: the inbox reads {', '.join(extensions)} files"
+            + (f"; {hint}" if hint else ""))
 
 
 def unsafe_path(path: Path, inbox: Path) -> str | None:
@@ -348,7 +373,8 @@ def _quick_key(name: str, path: Path) -> tuple[str, int, int] | None:
 
 def read_candidates(paths: list[Path], inbox: Path, contract: Contract,
                     known_hashes: set[str], *, max_file_mb: float = DEFAULT_MAX_FILE_MB,
-                    read: bool = True, known_files: dict[tuple, str] | None = None
+                    read: bool = True, known_files: dict[tuple, str] | None = None,
+                    extensions: Sequence[str] | None = None
                     ) -> tuple[list[_Candidate], list[FileOutcome]]:
     """Hash and (unless ``read`` is false) read the files not seen before; identical content
     is skipped. A file whose name, size and modification time (to the nanosecond) are those
@@ -356,8 +382,8 @@ def read_candidates(paths: list[Path], inbox: Path, contract: Contract,
     rsync and make know theirs: a weekly run does not re-read years of history.
 
     A path leading out of the inbox is refused (rule ``unsafe_path``) before it is opened,
-    a file that cannot be opened is rejected, and a file beyond ``max_file_mb`` is hashed
-    (streamed) but never parsed.
+    a file that cannot be opened or whose type is not one of ``extensions`` (when given) is
+    rejected, and a file beyond ``max_file_mb`` is hashed (streamed) but never parsed.
     """
     candidates: list[_Candidate] = []
     unchanged: list[FileOutcome] = []
@@ -367,6 +393,8 @@ def read_candidates(paths: list[Path], inbox: Path, contract: Contract,
         unsafe = unsafe_path(path, inbox)
         if unsafe:
             refusal = ("unsafe_path", f"{name}: refused and not read: {unsafe}")
+        elif extensions is not None and (why := unsupported_type(path, extensions)):
+            refusal = ("unreadable_file", f"{name}: {why}")
         elif (quick := _quick_key(name, path)) in (known_files or {}):
             digest = known_files[quick]
         else:
@@ -463,7 +491,7 @@ def ingest_source(con: duckdb.DuckDBPyConnection, source: str, inbox: Path,
     contract = load_contract(source)
     report = SourceReport(source)
     say = progress or (lambda _message: None)
-    paths = discover(inbox, source, extensions)
+    paths = discover(inbox, source)
     processed = con.execute(
         "select content_hash, file_name, file_bytes, file_mtime_ns from ops.manifest "
         "where source = ?", [source]).fetchall()
@@ -472,7 +500,7 @@ def ingest_source(con: duckdb.DuckDBPyConnection, source: str, inbox: Path,
              if size is not None}
     candidates, report.files = read_candidates(paths, inbox, contract, known,
                                                max_file_mb=max_file_mb, read=False,
-                                               known_files=quick)
+                                               known_files=quick, extensions=extensions)
     if not candidates:
         say(f"{source}: {len(paths)} file(s), nothing new")
         return report

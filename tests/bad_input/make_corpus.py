@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import shutil
+import zipfile
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -227,6 +228,14 @@ def make_patrols() -> None:
     write("patrols", "empty_workbook.xlsx", workbook({"Sheet1": [], "Sheet2": [[None]]}))
     write("patrols", "not_a_workbook.xlsx", b"%PDF-1.4\n% scanned page\n")
     write("patrols", "workbook_named_csv.csv", workbook({"Sheet1": table(patrols(1))}))
+    # types the inbox does not read: an Excel 97-2003 workbook (its OLE2 signature) and the
+    # week's CSV sent zipped
+    write("patrols", "export_excel_97.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("UNMISS_patrols.csv", (2025, 6, 2, 8, 0, 0)),
+                         csv_text(patrols(2)))
+    write("patrols", "week_zipped.zip", zipped.getvalue())
 
 
 def make_other_sources() -> None:
