@@ -40,8 +40,17 @@ def _holder(handle: IO[str]) -> str:
         info = {}
     if not info:
         return "another pocmon process"
-    return (f"pid {info.get('pid')}, `{info.get('command', 'pocmon')}`, started "
-            f"{info.get('started', '?')} UTC")
+    command = info.get("command", "pocmon")
+    shown = f"`{command}`" if command.startswith("pocmon") else command
+    return f"pid {info.get('pid')}, {shown}, started {info.get('started', '?')} UTC"
+
+
+def _command() -> str:
+    """What holds the lock, in words: this pocmon command, or a run Dagster started."""
+    program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    if program.startswith("dagster"):
+        return "a weekly job run started from Dagster (UI, schedule or sensor)"
+    return " ".join(["pocmon", *sys.argv[1:]])[:200]
 
 
 def _try_lock(handle: IO[str]) -> bool:
@@ -83,7 +92,7 @@ def run_lock(warehouse: Path, *, wait_seconds: float = 0,
         handle.truncate()
         handle.write(json.dumps({
             "pid": os.getpid(),
-            "command": " ".join(["pocmon", *sys.argv[1:]])[:200],
+            "command": _command(),
             "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
         }))
         handle.flush()

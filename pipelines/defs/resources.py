@@ -10,9 +10,10 @@ from contextlib import contextmanager
 from functools import cached_property
 from importlib.metadata import version as installed_version
 from pathlib import Path
+from typing import Self
 
 import duckdb
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, InitResourceContext
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 from packaging.version import Version
@@ -21,14 +22,36 @@ from pipelines.config import get_settings
 from pipelines.defs.dbt_project import dbt_project
 from pipelines.ingest.pseudonymise import load_or_create_key
 from pipelines.reference import Reference, load_reference
+from pipelines.runlock import run_lock
 
 
 class WarehouseResource(DuckDBResource):
     """The DuckDB warehouse; its folder is created on first use (a fresh clone has none).
 
+    A run holds the warehouse's run lock (pipelines/runlock.py) from its first step to its
+    last, however it was started: `pocmon run` takes it first (the job then re-enters it),
+    a run from the Dagster UI, the schedule or the sensor takes it here, waiting up to
+    ``run_lock_wait_seconds`` for a `pocmon run` in progress. So a `pocmon run` started
+    while the UI's run writes refuses plainly, as one started beside another does.
+
     The connection is closed even when the step fails (dagster-duckdb closes it only on
     success, and a failed step's open connection kept the CLI from reading the warehouse
     afterwards)."""
+
+    run_lock_wait_seconds: float = 3600
+
+    @contextmanager
+    def yield_for_execution(self, context: InitResourceContext) -> Iterator[Self]:
+        said: list[str] = []
+
+        def waiting(message: str) -> None:  # once, not at every poll
+            if not said and context.log:
+                context.log.info(message)
+            said.append(message)
+
+        with run_lock(Path(self.database), wait_seconds=self.run_lock_wait_seconds,
+                      on_wait=waiting), super().yield_for_execution(context) as resource:
+            yield resource
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
