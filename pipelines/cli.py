@@ -515,8 +515,9 @@ def import_public(
         "--ged", help="A UCDP GED download: CSV, GeoJSON, or the .zip as downloaded from "
         "https://ucdp.uu.se/downloads/ (repeat for several files).")] = None,
     strength: Annotated[list[Path] | None, typer.Option(
-        "--strength", help="A UN peacekeeping personnel-contributions table (by mission, "
-        "contributor, month and personnel type, with female and male personnel): CSV or "
+        "--personnel", "--strength", help="A UN peacekeeping personnel-contributions table "
+        "(by mission, contributor, month and personnel type, with female and male personnel; "
+        "--strength is the older name of this option): CSV or "
         ".xlsx from https://psdata.un.org/ or https://peacekeeping.un.org/ (repeat for "
         "several files).")] = None,
     run_job: Annotated[bool, typer.Option("--run/--no-run", help="Run the weekly job after "
@@ -542,7 +543,8 @@ def import_public(
 def validate(
     files: Annotated[list[Path], typer.Argument(
         exists=True, dir_okay=False, readable=True,
-        help="CSV or .xlsx files; the source is taken from the folder name or the header.")],
+        help="CSV, .xlsx or .geojson files; the source is taken from the folder name or the "
+        "header.")],
     source: Annotated[str | None, typer.Option(
         help=f"Check the files against this contract: one of {', '.join(SOURCES)}.")] = None,
     show: Annotated[int, typer.Option(help="Problems to list per file.")] = 20,
@@ -562,10 +564,12 @@ def validate(
     failed = 0
     for path in files:
         result = dry_run(path, reference, source,
-                         max_file_mb=get_settings().inbox.max_file_mb_for(source or ""))
+                         max_file_mb=get_settings().inbox.max_file_mb_for(source or ""),
+                         extensions=get_settings().inbox.extensions)
         if result.rejection:
             failed += 1
-            console.print(f"[red]REJECTED[/] {result.rejection}")
+            console.print(f"[red]REJECTED[/] {escape(result.rejection)} "
+                          f"\\[rule: {result.rejection_rule}]", highlight=False)
             continue
         if result.ok:
             console.print(f"[green]OK[/] {path} ({result.source}): {result.rows_read} rows, "
@@ -750,13 +754,16 @@ def narratives(
         con.close()
     if incident is not None and not rows.empty:
         rows = rows[rows["incident_id"] == incident]
+    if not rows.empty:  # in incident order, without the storage's own columns
+        rows = rows.sort_values("incident_id", kind="stable")[
+            [c for c in rows.columns if not c.startswith("_")]]
     if rows.empty:
         raise _fail("no narrative found" + (f" for incident {incident}" if incident else ""))
     if out is not None:
         descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.fchmod(descriptor, 0o600)  # an existing file keeps its mode otherwise
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            rows.drop(columns=["_file_id"]).to_csv(handle, index=False)
+            rows.to_csv(handle, index=False)
         console.print(f"{len(rows):,} narrative(s) written to {escape(str(out))} (keep it "
                       "restricted; delete it when done).")
         return

@@ -309,7 +309,10 @@ def test_cleared_staff_can_open_the_narratives(demo_run: dict) -> None:
     out.chmod(0o644)
     written = runner.invoke(app, ["narratives", "--out", str(out)])
     assert written.exit_code == 0, written.output
-    assert len(pd.read_csv(out)) == len(opened)
+    written_rows = pd.read_csv(out)
+    assert len(written_rows) == len(opened)
+    assert list(written_rows.columns) == ["incident_id", "narrative"]
+    assert written_rows["incident_id"].is_monotonic_increasing
     assert out.stat().st_mode & 0o777 == 0o600  # owner-only, even over an existing file
     out.unlink()
 

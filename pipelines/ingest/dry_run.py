@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.config import SOURCES
 from pipelines.contracts import Contract, load_contract
+from pipelines.ingest.load import unsupported_type
 from pipelines.ingest.read import DEFAULT_MAX_FILE_MB, FileRejected, read_file
 from pipelines.ingest.validate import FILE_COLUMN, Issue, validate_frame
 from pipelines.reference import Reference
@@ -22,6 +24,7 @@ class DryRunResult:
     rows_read: int = 0
     issues: list[Issue] = field(default_factory=list)
     rejection: str | None = None
+    rejection_rule: str | None = None
 
     @property
     def rows_quarantined(self) -> int:
@@ -47,19 +50,24 @@ def guess_source(path: Path, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> str | 
 
 
 def dry_run(path: Path, reference: Reference, source: str | None = None, *,
-            max_file_mb: float = DEFAULT_MAX_FILE_MB,
-            as_of: dt.date | None = None) -> DryRunResult:
-    """Read and validate one file as ingestion would; nothing is written anywhere."""
+            max_file_mb: float = DEFAULT_MAX_FILE_MB, as_of: dt.date | None = None,
+            extensions: Sequence[str] | None = None) -> DryRunResult:
+    """Read and validate one file as ingestion would; nothing is written anywhere.
+    ``extensions``: the file types the inbox reads (inbox.extensions), when given."""
+    if extensions is not None and (why := unsupported_type(path, extensions)):
+        return DryRunResult(path, source, rejection=f"{path}: {why}",
+                            rejection_rule="unreadable_file")
     source = source or guess_source(path, max_file_mb)
     if source is None:
         return DryRunResult(path, None, rejection=(
-            f"{path.name}: cannot tell which source this file is: put it under "
-            f"inbox/<source>/ (one of {', '.join(SOURCES)}) or fix its header"))
+            f"{path}: cannot tell which source this file is: put it under "
+            f"inbox/<source>/ (one of {', '.join(SOURCES)}) or fix its header"),
+            rejection_rule="unreadable_file")
     contract: Contract = load_contract(source)
     try:
-        read = read_file(path, contract, display=path.name, max_file_mb=max_file_mb)
+        read = read_file(path, contract, display=str(path), max_file_mb=max_file_mb)
     except FileRejected as exc:
-        return DryRunResult(path, source, rejection=str(exc))
+        return DryRunResult(path, source, rejection=str(exc), rejection_rule=exc.rule)
     frame = read.frame.reset_index().rename(columns={"row_number": "__row_number"})
     frame[FILE_COLUMN] = path.name
     _, issues = validate_frame(frame, contract, reference, as_of)
