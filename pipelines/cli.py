@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 import subprocess
@@ -666,9 +667,9 @@ def export(
     below it): baseline, target, actual value and status (on track, at risk, off track), with
     a data dictionary. Excel: a sheet per CPAS outcome, a Dictionary sheet and a README sheet,
     in the mission's language. CSV: MISSION_PERIOD_LEVEL_indicators.csv with
-    MISSION_PERIOD_LEVEL_dictionary.csv. Small counts that could identify people show as
-    "suppressed", never as numbers; text that a spreadsheet would run as a formula is
-    prefixed with an apostrophe.
+    MISSION_PERIOD_LEVEL_dictionary.csv (LEVEL_disaggregated with --disaggregated). Small
+    counts that could identify people show as "suppressed", never as numbers; text that a
+    spreadsheet would run as a formula is prefixed with an apostrophe.
 
     [bold]Examples[/]
 
@@ -790,6 +791,18 @@ def dev(
     os.environ["PATH"] = f"{dagster.parent}{os.pathsep}{os.environ.get('PATH', '')}"
     os.execv(str(dagster), [str(dagster), "dev", "-m", "pipelines.definitions",
                             "-h", host, "-p", str(port)])
+
+
+def _reflowed(doc: str) -> str:
+    """A docstring's paragraphs as single lines, for the terminal to wrap: the help would
+    otherwise keep the source's line breaks and wrap each line again (ragged at 80 columns)."""
+    return "\n\n".join(" ".join(paragraph.split())
+                       for paragraph in inspect.cleandoc(doc).split("\n\n"))
+
+
+for _command in app.registered_commands:
+    if _command.help is None and _command.callback is not None and _command.callback.__doc__:
+        _command.help = _reflowed(_command.callback.__doc__)
 
 
 if __name__ == "__main__":

@@ -613,3 +613,15 @@ def test_inconsistent_marts(env: Path, tmp_path: Path, warehouse_file: Path,
     result = export("-p", "2025-Q3", "-m", "UNMISS")
     assert result.exit_code == 1 and "unknown status values" in result.output
     assert not env.exists() or not any(env.iterdir())
+
+
+def test_help_wraps_at_the_terminal_not_at_the_source_lines() -> None:
+    """Docstring paragraphs reach the help as single lines: at 80 columns the description
+    fills each line instead of breaking where the source did."""
+    result = runner.invoke(app, ["demo", "--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    lines = [line.strip() for line in result.output.splitlines()]
+    start = next(i for i, line in enumerate(lines) if line.startswith("MINUSCA (francophone"))
+    paragraph = lines[start:lines.index("", start)]
+    assert len(paragraph) >= 3
+    assert all(len(line) > 60 for line in paragraph[:-1]), paragraph
