@@ -5,10 +5,11 @@ from __future__ import annotations
 import inspect
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -326,26 +327,39 @@ def demo(
         raise _fail(str(exc)) from exc
 
 
-def _fresh_start(force: bool) -> None:
-    """Empty the inbox, warehouse and outputs, unless they hold files no demo wrote."""
+def _refuse_over_real_data(keep: bool) -> None:
+    """Refuse while the inbox or the warehouse holds files no demo wrote: a fresh start would
+    delete them, and --keep would supersede their weeks with demo files of the same missions
+    and weeks."""
     import duckdb
 
-    from pipelines.demo.ledger import foreign_files, ledger_path, write_ledger
+    from pipelines.demo.ledger import foreign_files
 
     paths = get_settings().paths
-    if not force:
-        try:
-            foreign = foreign_files(paths.inbox, paths.warehouse, paths.demo_truth)
-        except duckdb.Error as exc:
-            raise PocmonError(f"cannot read the file manifest of {paths.warehouse} ({exc}); "
-                              "`pocmon demo --force` deletes it anyway") from exc
-        if foreign:
-            raise PocmonError(
-                f"`pocmon demo` starts from an empty project, and this one holds "
-                f"{len(foreign)} file(s) that no demo wrote, such as {foreign[0]} (inbox "
-                f"{paths.inbox}, warehouse {paths.warehouse}). Nothing was deleted. Run the "
-                "demo in a project of its own (POCMON_HOME), add it beside them with --keep, "
-                "or delete them with --force.")
+    try:
+        foreign, has_ledger = foreign_files(paths.inbox, paths.warehouse, paths.demo_truth)
+    except duckdb.Error as exc:
+        raise PocmonError(f"cannot read the file manifest of {paths.warehouse} ({exc}); "
+                          "`pocmon demo --force` goes ahead anyway") from exc
+    if not foreign:
+        return
+    what = (f"{len(foreign)} file(s) that no demo wrote" if has_ledger else
+            f"{len(foreign)} file(s), and no record of which files a demo wrote")
+    harm = ("would give its missions' weeks demo files, which supersede the files of the "
+            "same weeks" if keep else "starts from an empty project (it deletes the inbox, "
+            "warehouse and outputs)")
+    raise PocmonError(
+        f"`pocmon demo{' --keep' if keep else ''}` {harm}, and this project holds {what}, "
+        f"such as {foreign[0]} (inbox {paths.inbox}, warehouse {paths.warehouse}). Nothing "
+        "was changed. Run the demo in a project of its own (POCMON_HOME), or pass --force "
+        "if these files may go.")
+
+
+def _fresh_start() -> None:
+    """Empty the inbox, warehouse and outputs, and the demo's ledger."""
+    from pipelines.demo.ledger import ledger_path, write_ledger
+
+    paths = get_settings().paths
     for path in (paths.inbox, paths.published):
         shutil.rmtree(path, ignore_errors=True)
     for path in (paths.warehouse, paths.warehouse.with_suffix(".duckdb.wal")):
@@ -354,18 +368,27 @@ def _fresh_start(force: bool) -> None:
 
 
 @contextmanager
-def _recorded_demo_files() -> Iterator[None]:
+def _recorded_demo_files() -> Iterator[Callable[[], None]]:
     """Add the inbox files written inside the block to the demo's ledger (pipelines/demo/
-    ledger.py), even when the block ends by running the job."""
+    ledger.py): when the block calls the function it yields (before it runs the job, so that
+    files arriving during the run are not taken for the demo's), else when it ends."""
     from pipelines.demo.ledger import inbox_files, ledger_path, read_ledger, write_ledger
 
     paths = get_settings().paths
     before = inbox_files(paths.inbox)
+    done: list[bool] = []
+
+    def record() -> None:
+        if not done:
+            ledger = ledger_path(paths.demo_truth)
+            write_ledger(ledger, (read_ledger(ledger) or set())
+                         | (inbox_files(paths.inbox) - before))
+            done.append(True)
+
     try:
-        yield
+        yield record
     finally:
-        ledger = ledger_path(paths.demo_truth)
-        write_ledger(ledger, read_ledger(ledger) | (inbox_files(paths.inbox) - before))
+        record()
 
 
 def _bulk_demo(weeks: int, seed: int, bulk: dict) -> None:
@@ -391,22 +414,26 @@ def _bulk_demo(weeks: int, seed: int, bulk: dict) -> None:
 
 def _demo(weeks: int, seed: int, effect: float, fresh: bool, run_job: bool, public: bool,
           months: int, bulk: dict | None = None, force: bool = False) -> None:
+    if not force:
+        _refuse_over_real_data(keep=not fresh)
     if fresh:
-        _fresh_start(force)
-    with _recorded_demo_files():
-        _write_demo(weeks, seed, effect, run_job, public, months, bulk)
+        _fresh_start()
+    with _recorded_demo_files() as record:
+        _write_demo(weeks, seed, effect, run_job, public, months, bulk, record)
 
 
 def _write_demo(weeks: int, seed: int, effect: float, run_job: bool, public: bool,
-                months: int, bulk: dict | None) -> None:
+                months: int, bulk: dict | None, record: Callable[[], None]) -> None:
+    """Write the demo's files, ``record`` them, then run the job (``run_job``)."""
     from pipelines.demo.generator import generate_demo
 
     settings = get_settings()
     if public:
-        _public_demo(months, seed, effect, run_job)
+        _public_demo(months, seed, effect, run_job, record)
         return
     if bulk is not None:
         _bulk_demo(weeks, seed, bulk)
+        record()
         if run_job:
             raise typer.Exit(report_run(run_weekly_job("demo")))
         return
@@ -419,11 +446,13 @@ def _write_demo(weeks: int, seed: int, effect: float, run_job: bool, public: boo
         f"{settings.paths.inbox}; planted {len(summary.planted_faults)} bad rows and "
         f"effects recorded in {summary.truth_path}."
     )
+    record()
     if run_job:
         raise typer.Exit(report_run(run_weekly_job("demo")))
 
 
-def _public_demo(months: int, seed: int, effect: float, run_job: bool) -> None:
+def _public_demo(months: int, seed: int, effect: float, run_job: bool,
+                 record: Callable[[], None] | None = None) -> None:
     """``pocmon demo --public``: write the public-format files, import them, run the job."""
     from pipelines.demo.public_files import write_public_demo
     from pipelines.reference import load_reference
@@ -439,10 +468,13 @@ def _public_demo(months: int, seed: int, effect: float, run_job: bool) -> None:
         f"{months} months, a planted rate ratio of {demo.police_irr:.2f} per 100 police and "
         f"{len(demo.planted_faults)} planted faults, recorded in {demo.truth_path}."
     )
-    _import_public([demo.ged], [demo.personnel], run_job)
+    _import_public([demo.ged], [demo.personnel], run_job, record)
 
 
-def _import_public(ged: list[Path], strength: list[Path], run_job: bool) -> None:
+def _import_public(ged: list[Path], strength: list[Path], run_job: bool,
+                   staged_hook: Callable[[], None] | None = None) -> None:
+    """Stage the files into the inbox, call ``staged_hook`` (the demo records its files),
+    then run the job (``run_job``)."""
     from pipelines.ingest.public import ImportProblem, stage
 
     settings = get_settings()
@@ -455,6 +487,8 @@ def _import_public(ged: list[Path], strength: list[Path], run_job: bool) -> None
         raise _fail(escape(str(exc))) from exc
     for path in staged:
         console.print(f"Inbox: {path}")
+    if staged_hook is not None:
+        staged_hook()
     if not run_job:
         console.print("Not run (--no-run): `pocmon run` loads them with the rest of the inbox.")
         return
@@ -762,7 +796,8 @@ def narratives(
         raise _fail("no narrative found" + (f" for incident {incident}" if incident else ""))
     if out is not None:
         descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(descriptor, 0o600)  # an existing file keeps its mode otherwise
+        if stat.S_ISREG(os.fstat(descriptor).st_mode):  # an existing file keeps its mode
+            os.fchmod(descriptor, 0o600)                 # otherwise (not /dev/stdout's)
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
             rows.to_csv(handle, index=False)
         console.print(f"{len(rows):,} narrative(s) written to {escape(str(out))} (keep it "

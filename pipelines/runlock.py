@@ -45,14 +45,6 @@ def _holder(handle: IO[str]) -> str:
     return f"pid {info.get('pid')}, {shown}, started {info.get('started', '?')} UTC"
 
 
-def _command() -> str:
-    """What holds the lock, in words: this pocmon command, or a run Dagster started."""
-    program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
-    if program.startswith("dagster"):
-        return "a weekly job run started from Dagster (UI, schedule or sensor)"
-    return " ".join(["pocmon", *sys.argv[1:]])[:200]
-
-
 def _try_lock(handle: IO[str]) -> bool:
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -63,8 +55,11 @@ def _try_lock(handle: IO[str]) -> bool:
 
 @contextmanager
 def run_lock(warehouse: Path, *, wait_seconds: float = 0,
-             on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
-    """Hold the run lock of ``warehouse``; wait up to ``wait_seconds`` for it, then refuse."""
+             on_wait: Callable[[str], None] | None = None,
+             holder: str | None = None) -> Iterator[None]:
+    """Hold the run lock of ``warehouse``; wait up to ``wait_seconds`` for it, then refuse.
+    ``holder``: what holds it, in words, for the refusal of others (default: this pocmon
+    command line)."""
     path = lock_path(warehouse).resolve()
     if path in _held:
         _held[path] += 1
@@ -92,7 +87,7 @@ def run_lock(warehouse: Path, *, wait_seconds: float = 0,
         handle.truncate()
         handle.write(json.dumps({
             "pid": os.getpid(),
-            "command": _command(),
+            "command": holder or " ".join(["pocmon", *sys.argv[1:]])[:200],
             "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
         }))
         handle.flush()

@@ -24,13 +24,14 @@ def test_sensor_requests_a_run_only_when_the_inbox_changes(tmp_path: Path, monke
     monkeypatch.setenv("POCMON_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
     get_settings.cache_clear()
     try:
-        first = inbox_sensor(build_sensor_context())
+        empty = build_sensor_context()
+        first = inbox_sensor(empty)
         assert isinstance(first, SkipReason) and "empty" in first.skip_message
 
         landed = tmp_path / "inbox" / "patrols" / "UNMISS_2025-W01_patrols.csv"
         landed.parent.mkdir(parents=True)
         landed.write_text("patrol_id\n")
-        context = build_sensor_context()
+        context = build_sensor_context(cursor=empty.cursor)
         request = inbox_sensor(context)
         assert isinstance(request, RunRequest)
         cursor = context.cursor
@@ -55,33 +56,26 @@ def test_sensor_requests_a_run_only_when_the_inbox_changes(tmp_path: Path, monke
         get_settings.cache_clear()
 
 
-def test_sensor_skips_an_inbox_the_job_has_processed(tmp_path: Path, monkeypatch):
-    """The first look (no cursor yet, e.g. `pocmon dev` opened after `pocmon run`) starts no
-    run when the warehouse's manifest knows every inbox file; one new file does."""
-    import duckdb
-
-    from pipelines.defs.automation import inbox_entries
-
+def test_sensor_first_look_records_the_inbox_without_a_run(tmp_path: Path, monkeypatch):
+    """With no record yet (e.g. `pocmon dev` opened after `pocmon run`), the files already
+    there are recorded, not run again; one added after is a change. The sensor never opens
+    the warehouse (a read-only connection would block a run from writing)."""
     monkeypatch.setenv("POCMON_INBOX", str(tmp_path / "inbox"))
-    monkeypatch.setenv("POCMON_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("POCMON_WAREHOUSE", str(tmp_path / "missing" / "warehouse.duckdb"))
     get_settings.cache_clear()
     try:
-        processed = tmp_path / "inbox" / "patrols" / "UNMISS_2025-W01_patrols.csv"
-        processed.parent.mkdir(parents=True)
-        processed.write_text("patrol_id\n")
-        con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-        con.execute("create schema ops; create table ops.manifest (file_name varchar, "
-                    "file_bytes bigint, file_mtime_ns bigint)")
-        con.executemany("insert into ops.manifest values (?, ?, ?)", sorted(inbox_entries()))
-        con.close()
+        there = tmp_path / "inbox" / "patrols" / "UNMISS_2025-W01_patrols.csv"
+        there.parent.mkdir(parents=True)
+        there.write_text("patrol_id\n")
         context = build_sensor_context()
         skipped = inbox_sensor(context)
-        assert isinstance(skipped, SkipReason) and "processed already" in skipped.skip_message
-        assert context.cursor  # recorded: the next look compares with it
+        assert isinstance(skipped, SkipReason) and "recorded the inbox" in skipped.skip_message
+        assert context.cursor
 
-        (processed.parent / "UNMISS_2025-W02_patrols.csv").write_text("patrol_id\n")
+        (there.parent / "UNMISS_2025-W02_patrols.csv").write_text("patrol_id\n")
         assert isinstance(inbox_sensor(build_sensor_context(cursor=context.cursor)),
                           RunRequest)
+        assert not (tmp_path / "missing").exists()
     finally:
         get_settings.cache_clear()
 

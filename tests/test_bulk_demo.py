@@ -115,18 +115,27 @@ def test_demo_command_switches_to_bulk(tmp_path: Path, monkeypatch: pytest.Monke
         # the demo again starts afresh: every file there is one a demo wrote
         again = CliRunner().invoke(app, bulk)
         assert again.exit_code == 0, again.output
-        # a file no demo wrote: the demo refuses and deletes nothing, unless --force
+        # a file no demo wrote, or one written over at a demo's path: the demo refuses and
+        # changes nothing, fresh or --keep (its weeks would supersede), unless --force
         real = tmp_path / "inbox" / "patrols" / "UNMISS_2026-W01_patrols.csv"
         real.write_text("patrol_id\n", encoding="utf-8")
+        overwritten = sorted((tmp_path / "inbox" / "patrols").glob("MINUSCA_*.csv"))[0]
+        overwritten.write_text("patrol_id\nreal\n", encoding="utf-8")
         refused = CliRunner().invoke(app, bulk)
-        forced = None if not real.exists() else CliRunner().invoke(app, [*bulk, "--force"])
+        kept = CliRunner().invoke(app, [*bulk, "--keep"])
+        still = real.read_text(encoding="utf-8"), overwritten.read_text(encoding="utf-8")
+        forced = CliRunner().invoke(app, [*bulk, "--force"])
     finally:
         get_settings.cache_clear()
-    assert refused.exit_code == 1
-    assert "1 file(s) that no demo wrote, such as patrols/UNMISS_2026-W01_patrols.csv" in " ".join(
-        refused.output.split())
-    assert forced is not None and forced.exit_code == 0, refused.output
-    assert not real.exists()
+    assert refused.exit_code == kept.exit_code == 1
+    text = " ".join(refused.output.split())
+    assert "holds 2 file(s) that no demo wrote" in text
+    assert "patrols/UNMISS_2026-W01_patrols.csv" in text or overwritten.name in text
+    assert "Nothing was changed" in text and "--force" in text
+    assert "supersede" in " ".join(kept.output.split())
+    assert still == ("patrol_id\n", "patrol_id\nreal\n")
+    assert forced.exit_code == 0, forced.output
+    assert not real.exists() and "real" not in overwritten.read_text(encoding="utf-8")
 
 
 def test_worker_processes_load_what_one_process_loads(reference, tmp_path: Path,

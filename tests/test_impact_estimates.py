@@ -161,6 +161,23 @@ def test_cr3_is_the_leave_one_cluster_out_jackknife_for_least_squares() -> None:
     assert cr1.cov[0, 0] == pytest.approx(reference.cov_params().loc["x", "x"], rel=1e-8)
 
 
+def test_a_regressor_collinear_with_the_fixed_effects_is_not_estimable() -> None:
+    """x is 1 in period "a" only: the period dummies hold it, so no number is given for it
+    (statsmodels' pseudo-inverse gave one, with a warning nobody saw)."""
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"site": np.repeat([f"S{i}" for i in range(9)], 4),
+                          "period": np.tile(["a", "b", "c", "d"], 9)})
+    frame["x"] = (frame["period"] == "a").astype(float)
+    frame["y"] = rng.normal(size=len(frame))
+    with pytest.raises(NotEstimable, match="collinear"):
+        ols_fe(frame, "y", ["x"], ["period"], None, "site", min_clusters=2)
+    # badly scaled but identified: the same as least squares on the design itself
+    frame["x"] = rng.normal(size=len(frame)) * 1e6
+    fit = ols_fe(frame, "y", ["x"], ["period"], None, "site", min_clusters=2)
+    reference = smf.ols("y ~ x + C(period)", data=frame).fit()
+    assert fit.params[0] == pytest.approx(reference.params["x"], rel=1e-9)
+
+
 def test_cluster_cov_rejects_unknown_kind_and_too_few_clusters() -> None:
     with pytest.raises(ValueError):
         cluster_cov(np.ones((2, 1)), np.ones(2), np.ones(2), pd.Series(["a", "b"]), "HC0", 1.0)

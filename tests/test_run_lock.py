@@ -36,15 +36,25 @@ def _resource_run(warehouse: Path, wait: float):
 
 def test_pocmon_run_refuses_while_a_dagster_run_holds_the_warehouse(tmp_path: Path) -> None:
     warehouse = tmp_path / "warehouse" / "pocmon.duckdb"
+    # every path of the refused run is the test's own (were the lock not held, it would run)
+    env = {**os.environ, "POCMON_WAREHOUSE": str(warehouse),
+           "POCMON_INBOX": str(tmp_path / "inbox"),
+           "POCMON_PUBLISHED": str(tmp_path / "published"),
+           "POCMON_KEY_FILE": str(tmp_path / "secrets" / "k.key"),
+           "POCMON_DEMO_TRUTH": str(tmp_path / "demo" / "truth.json"),
+           "DAGSTER_HOME": str(tmp_path / "dagster_home")}
+    (tmp_path / "dagster_home").mkdir()
+    (tmp_path / "dagster_home" / "dagster.yaml").write_bytes(
+        (REPO / "dagster.yaml").read_bytes())
     with _resource_run(warehouse, 0):
         refused = subprocess.run(
             [sys.executable, "-m", "pipelines.cli", "run"], cwd=REPO, text=True,
-            capture_output=True, timeout=120,
-            env={**os.environ, "POCMON_WAREHOUSE": str(warehouse)})
+            capture_output=True, timeout=120, env=env)
     assert refused.returncode == 1, refused.stdout + refused.stderr
     message = " ".join((refused.stdout + refused.stderr).split())
     assert "another pocmon run is using the warehouse" in message
     assert f"pid {os.getpid()}" in message and "Nothing was changed" in message
+    assert "the Dagster run" in message and "of the weekly job" in message
     assert not warehouse.exists()  # the refused run opened nothing
     with run_lock(warehouse):  # and the lock was let go when the run ended
         pass

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 
-import duckdb
 from dagster import (
     AssetSelection,
     DefaultScheduleStatus,
@@ -49,27 +48,6 @@ def inbox_fingerprint(entries: set[tuple[str, int, int]] | None = None) -> tuple
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:20], len(lines)
 
 
-def unprocessed(entries: set[tuple[str, int, int]]) -> int | None:
-    """How many of the files no run has processed yet, as the weekly job knows them (name,
-    size and mtime in ``ops.manifest``); None when the warehouse cannot be read now (a run
-    is writing to it)."""
-    warehouse = get_settings().paths.warehouse
-    if not warehouse.exists():
-        return len(entries)
-    try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.Error:
-        return None
-    try:
-        known = set(con.execute(
-            "select file_name, file_bytes, file_mtime_ns from ops.manifest").fetchall())
-    except duckdb.Error:  # no manifest yet
-        known = set()
-    finally:
-        con.close()
-    return len(entries - known)
-
-
 def build_schedule() -> ScheduleDefinition:
     schedule = get_settings().schedule
     return ScheduleDefinition(
@@ -93,13 +71,13 @@ def inbox_sensor(context: SensorEvaluationContext):
     entries = inbox_entries()
     fingerprint, count = inbox_fingerprint(entries)
     if count == 0:
+        context.update_cursor(fingerprint)  # seen, empty: its first files are a change
         return SkipReason("the inbox is empty")
     if fingerprint == context.cursor:
         return SkipReason(f"no change in the inbox ({count} file(s))")
-    new = unprocessed(entries)
-    if new is None:
-        return SkipReason("a run is writing to the warehouse; looking again at the next tick")
+    first_look = context.cursor is None
     context.update_cursor(fingerprint)
-    if new == 0:  # e.g. the first look after `pocmon run`, or a file removed
-        return SkipReason(f"every inbox file ({count}) has been processed already")
+    if first_look:  # e.g. `pocmon dev` opened after `pocmon run`: what is there now is known
+        return SkipReason(f"recorded the inbox ({count} file(s)); a run starts when files "
+                          "are added or changed (or at the schedule, or with `pocmon run`)")
     return RunRequest(run_key=f"inbox-{fingerprint}", tags={"pocmon/trigger": "inbox_sensor"})

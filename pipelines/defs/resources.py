@@ -49,8 +49,10 @@ class WarehouseResource(DuckDBResource):
                 context.log.info(message)
             said.append(message)
 
+        run_id = context.run_id or "?"
         with run_lock(Path(self.database), wait_seconds=self.run_lock_wait_seconds,
-                      on_wait=waiting), super().yield_for_execution(context) as resource:
+                      on_wait=waiting, holder=f"the Dagster run {run_id[:8]} of the weekly job"
+                      ), super().yield_for_execution(context) as resource:
             yield resource
 
     @contextmanager

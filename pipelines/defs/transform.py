@@ -122,10 +122,11 @@ def _reported_events(context: AssetExecutionContext, invocation) -> Iterator[obj
 class UnbuiltChecksFilter(logging.Filter):
     """Drop Dagster's warning that a blocking check "emitted no result" in the dbt step.
 
-    The step runs every dbt test of the models it rebuilds, and each emits a result; the
-    tests it leaves out are those of models a weekly run leaves as they were (reported
-    ``rebuilt: false``). Dagster would log one warning per such check and downstream step,
-    about 400 lines on a weekly run, burying the run's own summary."""
+    Every check of the dbt step is dropped from that warning, not only those of the models a
+    weekly run leaves as they were (reported ``rebuilt: false``): a test the step runs always
+    emits a result, and a dbt build that fails fails the step, so the outputs never run after
+    it. Dagster would log one warning per unbuilt model's check and downstream step, about
+    400 lines on a weekly run, burying the run's own summary."""
 
     def __init__(self, step_key: str):
         super().__init__()

@@ -100,22 +100,22 @@ TYPE_HINTS = {
 def discover(inbox: Path, source: str) -> list[Path]:
     """The source's inbox files, oldest first (then by name); hidden, lock and system files
     skipped. Files of any type are listed: ``read_candidates`` rejects the types the inbox
-    does not read, so that none is left unread without a word.
+    does not read, so that none in a source's folder is passed over without a word.
 
-    Symbolic links are listed too (``read_candidates`` refuses those leading out of the
-    inbox); linked folders are not entered.
+    Symbolic links to files are listed too (``read_candidates`` refuses those leading out of
+    the inbox, and dangling ones); linked folders are neither listed nor entered.
     """
     folder = inbox / source
     if not folder.is_dir():
         return []
-    files = [
-        p
-        for p in folder.rglob("*")
-        if (p.is_file() or p.is_symlink())
-        and not p.name.startswith((".", "~$"))
-        and p.name.lower() not in SYSTEM_FILES
-    ]
+    files = [p for p in folder.rglob("*")
+             if (p.is_file() or p.is_symlink()) and not p.is_dir() and not skipped(p)]
     return sorted(files, key=lambda p: (p.lstat().st_mtime, p.as_posix()))
+
+
+def skipped(path: Path) -> bool:
+    """A hidden, Office lock or operating-system file: never read, never reported."""
+    return path.name.startswith((".", "~$")) or path.name.lower() in SYSTEM_FILES
 
 
 def unsupported_type(path: Path, extensions: Sequence[str]) -> str | None:
