@@ -197,6 +197,14 @@ def report_run(outcome: dict) -> int:
         console.print("No new files in the inbox: nothing to load.")
     if superseded:
         console.print(f"{superseded} earlier file(s) superseded by corrected re-submissions.")
+    from pipelines.ingest.load import outside_source_folders
+
+    stray = outside_source_folders(settings.paths.inbox, SOURCES)
+    if stray:
+        console.print(
+            f"[yellow]Not read:[/] {len(stray)} file(s) outside the source folders, such as "
+            f"{escape(stray[0])}: put each in {escape(str(settings.paths.inbox))}/<source>/ "
+            f"({', '.join(SOURCES)}).", highlight=False)
     report = settings.paths.published / "quarantine" / "quarantine_report.html"
     console.print(f"Warehouse:         {settings.paths.warehouse}")
     console.print(f"Quarantine report: {report}")

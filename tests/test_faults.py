@@ -197,8 +197,14 @@ def test_killed_runs_leave_a_consistent_state_and_the_next_run_completes(
         == old_dashboards
 
     # 4. the next run completes: nothing lost, nothing loaded twice, outputs swapped in
+    # (and a file dropped in a misspelt folder is named, not silently left unread)
+    stray = Path(env["POCMON_INBOX"]) / "patrol" / "UNMISS_2025-W09_patrols.csv"
+    stray.parent.mkdir()
+    stray.write_text("patrol_id\n", encoding="utf-8")
     output = finish(pocmon(env, "run"))
     assert "No new files" in output or "Files processed" in output
+    said = " ".join(output.split())
+    assert "Not read: 1 file(s) outside the source folders, such as patrol/UNMISS_2025-W09" in said
     # the dbt tests of models left as they were are not run: no warning for each of them
     assert "emitted no result" not in output
     assert warehouse_state(env) == after_ingest

@@ -113,6 +113,22 @@ def discover(inbox: Path, source: str) -> list[Path]:
     return sorted(files, key=lambda p: (p.lstat().st_mtime, p.as_posix()))
 
 
+def outside_source_folders(inbox: Path, sources: Sequence[str]) -> list[str]:
+    """Inbox files that no source reads: at the inbox's top, or in a folder that is not a
+    source's (a misspelt ``patrol/``, say); inbox-relative, sorted. Hidden and system files
+    and folders are left out."""
+    if not inbox.is_dir():
+        return []
+    stray = []
+    for path in inbox.rglob("*"):
+        relative = path.relative_to(inbox)
+        if relative.parts[0] in sources or any(skipped(Path(part)) for part in relative.parts):
+            continue
+        if path.is_file():
+            stray.append(relative.as_posix())
+    return sorted(stray)
+
+
 def skipped(path: Path) -> bool:
     """A hidden, Office lock or operating-system file: never read, never reported."""
     return path.name.startswith((".", "~$")) or path.name.lower() in SYSTEM_FILES
