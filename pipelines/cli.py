@@ -281,11 +281,12 @@ def demo(
         min=0.0, help="Scale of the planted effects: 1 as documented, 0 for no effect.")] = 1.0,
     fresh: Annotated[bool, typer.Option(
         "--fresh/--keep", help="Empty the inbox, warehouse and outputs first (default), or "
-        "keep them and add the demo files. --fresh refuses when they hold files no demo "
+        "keep them and add the demo files. Either refuses when they hold files no demo "
         "wrote (see --force).")] = True,
     force: Annotated[bool, typer.Option(
-        "--force", help="With --fresh: delete the inbox, warehouse and outputs even when "
-        "they hold files no demo wrote (real data: they are lost).")] = False,
+        "--force", help="Go ahead when the inbox or warehouse holds files no demo wrote: "
+        "--fresh deletes them, --keep supersedes their weeks with demo files (real data: "
+        "it is lost).")] = False,
     run_job: Annotated[bool, typer.Option("--run/--no-run", help="Run the weekly job after "
                                           "writing the files.")] = True,
     public: Annotated[bool, typer.Option(

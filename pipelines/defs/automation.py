@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 
 from dagster import (
@@ -18,7 +17,7 @@ from dagster import (
 )
 
 from pipelines.config import SOURCES, get_settings
-from pipelines.ingest.load import discover
+from pipelines.ingest.load import discover, quick_key
 
 weekly_job = define_asset_job(
     "weekly_job",
@@ -27,23 +26,13 @@ weekly_job = define_asset_job(
 )
 
 
-def inbox_entries() -> set[tuple[str, int, int]]:
-    """Every file the weekly job would look at (pipelines.ingest.load.discover: any type, so
-    that one it cannot read gets its rejection), as (inbox path, size, mtime in ns)."""
+def inbox_fingerprint() -> tuple[str, int]:
+    """A digest of every file the weekly job would look at (pipelines.ingest.load.discover:
+    any type, so that one it cannot read gets its rejection) by name, size and modification
+    time, and the file count."""
     inbox = get_settings().paths.inbox
-    entries = set()
-    for source in SOURCES:
-        for path in discover(inbox, source):
-            with contextlib.suppress(OSError):  # gone since listed, a dangling link
-                stat = path.stat()
-                entries.add((path.relative_to(inbox).as_posix(), stat.st_size,
-                             stat.st_mtime_ns))
-    return entries
-
-
-def inbox_fingerprint(entries: set[tuple[str, int, int]] | None = None) -> tuple[str, int]:
-    """A digest of every inbox file's name, size and modification time, and the file count."""
-    entries = inbox_entries() if entries is None else entries
+    entries = [entry for source in SOURCES for path in discover(inbox, source)
+               if (entry := quick_key(path.relative_to(inbox).as_posix(), path))]
     lines = sorted(f"{name}|{size}|{mtime}" for name, size, mtime in entries)
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:20], len(lines)
 
@@ -68,8 +57,7 @@ def build_schedule() -> ScheduleDefinition:
     description="Starts the weekly job when files are added to or changed in the inbox.",
 )
 def inbox_sensor(context: SensorEvaluationContext):
-    entries = inbox_entries()
-    fingerprint, count = inbox_fingerprint(entries)
+    fingerprint, count = inbox_fingerprint()
     if count == 0:
         context.update_cursor(fingerprint)  # seen, empty: its first files are a change
         return SkipReason("the inbox is empty")

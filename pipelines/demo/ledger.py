@@ -15,10 +15,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.ingest.load import skipped
+from pipelines.ingest.load import quick_key, skipped
 
 LEDGER_NAME = "demo_files.txt"
-Entry = tuple[str, int, int]  # inbox-relative path, size, mtime in ns
+Entry = tuple[str, int, int]  # pipelines.ingest.load.quick_key: inbox path, size, mtime
 
 
 def ledger_path(demo_truth: Path) -> Path:
@@ -29,12 +29,8 @@ def inbox_files(inbox: Path) -> set[Entry]:
     """Every file under the inbox that ingestion would look at."""
     if not inbox.is_dir():
         return set()
-    entries = set()
-    for path in inbox.rglob("*"):
-        if path.is_file() and not skipped(path):
-            stat = path.stat()
-            entries.add((path.relative_to(inbox).as_posix(), stat.st_size, stat.st_mtime_ns))
-    return entries
+    return {entry for path in inbox.rglob("*") if path.is_file() and not skipped(path)
+            if (entry := quick_key(path.relative_to(inbox).as_posix(), path))}
 
 
 def read_ledger(path: Path) -> set[Entry] | None:

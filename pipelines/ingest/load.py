@@ -379,7 +379,9 @@ def _refused_digest(name: str, path: Path, why: str) -> str:
     return hashlib.sha256(f"refused unread\0{name}\0{target}\0{why}".encode()).hexdigest()
 
 
-def _quick_key(name: str, path: Path) -> tuple[str, int, int] | None:
+def quick_key(name: str, path: Path) -> tuple[str, int, int] | None:
+    """A file as a run knows it without reading it: (inbox path, size, mtime in ns), as
+    ``ops.manifest`` records it; None when it cannot be stat'ed."""
     try:
         stat = path.stat()
     except OSError:
@@ -411,7 +413,7 @@ def read_candidates(paths: list[Path], inbox: Path, contract: Contract,
             refusal = ("unsafe_path", f"{name}: refused and not read: {unsafe}")
         elif extensions is not None and (why := unsupported_type(path, extensions)):
             refusal = ("unreadable_file", f"{name}: {why}")
-        elif (quick := _quick_key(name, path)) in (known_files or {}):
+        elif (quick := quick_key(name, path)) in (known_files or {}):
             digest = known_files[quick]
         else:
             try:
