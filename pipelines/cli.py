@@ -149,6 +149,19 @@ def _step_errors(result) -> list[str]:
     return errors
 
 
+def _unreadable_warehouse(exc: Exception) -> str:
+    """Why ``pocmon status`` could not read the warehouse, and what to do."""
+    import duckdb
+
+    text = escape(str(exc))
+    if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
+        return f"a run is writing to the warehouse ({text}). Try again when it ends."
+    if isinstance(exc, duckdb.CatalogException):
+        return (f"the warehouse has no file manifest yet ({text}). `pocmon run` creates it "
+                "with the first files it loads.")
+    return f"cannot read the warehouse ({text})."
+
+
 def _warehouse_counts(run_id: str | None = None) -> tuple[list[tuple], int]:
     """Per-source file and row counts from the manifest (this run's, or all current files)."""
     import duckdb
@@ -664,9 +677,8 @@ def status(
 
     try:
         rows, superseded = _warehouse_counts()
-    except duckdb.Error as exc:  # a run holds the warehouse's write lock
-        console.print(f"File counts not shown: cannot open the warehouse ({escape(str(exc))});"
-                      " is a run writing to it? Try again when it ends.")
+    except duckdb.Error as exc:
+        console.print(f"File counts not shown: {_unreadable_warehouse(exc)}")
         rows, superseded = [], 0
     if rows:
         console.print(_counts_table("Current files in the warehouse", rows))

@@ -45,9 +45,11 @@ def test_sensor_requests_a_run_only_when_the_inbox_changes(tmp_path: Path, monke
         assert isinstance(changed, RunRequest) and changed.run_key != request.run_key
 
         # a file of a type the job does not read still starts it (the run rejects it, and
-        # says why), so does one in a sub-folder; hidden and system files do not
+        # says why), so does one in a sub-folder; hidden and system files, and those in a hidden
+        # folder (a sync tool's old copies), do not
         cursor = changed.run_key.removeprefix("inbox-")
-        for name in (".~lock.x.csv#", "Thumbs.db"):
+        for name in (".~lock.x.csv#", "Thumbs.db", ".stversions/UNMISS_2024-W52_patrols.csv"):
+            (landed.parent / name).parent.mkdir(exist_ok=True)
             (landed.parent / name).write_text("x")
         assert isinstance(inbox_sensor(build_sensor_context(cursor=cursor)), SkipReason)
         (landed.parent / "week.zip").write_bytes(b"PK")

@@ -116,9 +116,14 @@ def test_demo_command_switches_to_bulk(tmp_path: Path, monkeypatch: pytest.Monke
         again = CliRunner().invoke(app, bulk)
         assert again.exit_code == 0, again.output
         # a file no demo wrote, or one written over at a demo's path: the demo refuses and
-        # changes nothing, fresh or --keep (its weeks would supersede), unless --force
+        # changes nothing, fresh or --keep (its weeks would supersede), unless --force. A
+        # sync tool's old copy in a hidden folder counts too (ingestion skips it, the demo
+        # would delete it)
         real = tmp_path / "inbox" / "patrols" / "UNMISS_2026-W01_patrols.csv"
         real.write_text("patrol_id\n", encoding="utf-8")
+        old_copy = tmp_path / "inbox" / "patrols" / ".stversions" / "UNMISS_2025-W52.csv"
+        old_copy.parent.mkdir()
+        old_copy.write_text("patrol_id\n", encoding="utf-8")
         overwritten = sorted((tmp_path / "inbox" / "patrols").glob("MINUSCA_*.csv"))[0]
         overwritten.write_text("patrol_id\nreal\n", encoding="utf-8")
         refused = CliRunner().invoke(app, bulk)
@@ -129,13 +134,15 @@ def test_demo_command_switches_to_bulk(tmp_path: Path, monkeypatch: pytest.Monke
         get_settings.cache_clear()
     assert refused.exit_code == kept.exit_code == 1
     text = " ".join(refused.output.split())
-    assert "holds 2 file(s) that no demo wrote" in text
-    assert "patrols/UNMISS_2026-W01_patrols.csv" in text or overwritten.name in text
+    assert "holds 3 file(s) that no demo wrote" in text
+    assert any(name in text for name in ("patrols/UNMISS_2026-W01_patrols.csv",
+                                         overwritten.name, "patrols/.stversions/"))
     assert "Nothing was changed" in text and "--force" in text
     assert "supersede" in " ".join(kept.output.split())
     assert still == ("patrol_id\n", "patrol_id\nreal\n")
     assert forced.exit_code == 0, forced.output
-    assert not real.exists() and "real" not in overwritten.read_text(encoding="utf-8")
+    assert not real.exists() and not old_copy.exists()
+    assert "real" not in overwritten.read_text(encoding="utf-8")
 
 
 def test_worker_processes_load_what_one_process_loads(reference, tmp_path: Path,

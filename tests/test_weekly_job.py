@@ -376,7 +376,30 @@ def test_status_while_a_run_writes_says_so(demo_run: dict) -> None:
         holder.communicate("", timeout=30)
     assert result.exit_code == 0, result.output
     assert "SUCCESS" in result.output
-    assert "File counts not shown" in result.output and "Traceback" not in result.output
+    assert "File counts not shown: a run is writing" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_status_on_a_warehouse_without_a_manifest(demo_run: dict, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warehouse file no run has loaded into (e.g. made by hand): status says what is
+    missing and what creates it, not that a run is writing."""
+    from pipelines.config import get_settings
+
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    monkeypatch.setenv("POCMON_WAREHOUSE", str(empty))
+    get_settings.cache_clear()
+    try:
+        cwd = Path.cwd()
+        result = runner.invoke(app, ["status"])
+        os.chdir(cwd)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "File counts not shown: the warehouse has no file manifest yet" in result.output
+    assert "a run is writing" not in result.output
 
 
 def test_validate_is_a_dry_run(demo_run: dict) -> None:

@@ -6,7 +6,9 @@ manifest that no demo wrote; the demo refuses while there are any. The ledger,
 ``demo_files.txt`` beside the demo's truth file, holds each file a demo wrote as its
 inbox-relative path (as ``ops.manifest.file_name`` has it), size and modification time: a file
 since written over at a demo's path counts as foreign. Hidden, lock and system files are left
-out, as ingestion leaves them (pipelines.ingest.load.skipped).
+out, as ingestion leaves them (pipelines.ingest.load.skipped). Files inside a hidden folder are
+not: ingestion skips them too, but such a folder may hold a sync tool's old copies of real
+files, which the demo must not delete unasked.
 """
 
 from __future__ import annotations

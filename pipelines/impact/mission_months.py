@@ -33,7 +33,8 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
 
 from pipelines.impact.fitting import (
     Fit,
@@ -161,12 +162,12 @@ def fit_panel(frame: pd.DataFrame, regressors: list[str], family: str,
             raise NotEstimable(f"no variation in {name}", f"aucune variation de {name}")
     x = fe_design(data, regressors, effects)
     y = data["deaths"].to_numpy(float)
-    result = sm.GLM(y, x, family=sm.families.Poisson()).fit(maxiter=100)
+    result = GLM(y, x, family=families.Poisson()).fit(maxiter=100)
     alpha = 0.0
     if family == "negbin":
         mu = result.mu
         alpha = max(float(np.sum(mu**2 * ((y - mu) ** 2 - y)) / np.sum(mu**4)), 1e-8)
-        result = sm.GLM(y, x, family=sm.families.NegativeBinomial(alpha=alpha)).fit(
+        result = GLM(y, x, family=families.NegativeBinomial(alpha=alpha)).fit(
             maxiter=100)
     mu = np.asarray(result.mu)
     w, r = mu / (1 + alpha * mu), (y - mu) / (1 + alpha * mu)

@@ -99,8 +99,9 @@ TYPE_HINTS = {
 
 def discover(inbox: Path, source: str) -> list[Path]:
     """The source's inbox files, oldest first (then by name); hidden, lock and system files
-    skipped. Files of any type are listed: ``read_candidates`` rejects the types the inbox
-    does not read, so that none in a source's folder is passed over without a word.
+    and the files of hidden folders skipped. Files of any type are listed:
+    ``read_candidates`` rejects the types the inbox does not read, so that none in a source's
+    folder is passed over without a word.
 
     Symbolic links to files are listed too (``read_candidates`` refuses those leading out of
     the inbox, and dangling ones); linked folders are neither listed nor entered.
@@ -109,7 +110,7 @@ def discover(inbox: Path, source: str) -> list[Path]:
     if not folder.is_dir():
         return []
     files = [p for p in folder.rglob("*")
-             if (p.is_file() or p.is_symlink()) and not p.is_dir() and not skipped(p)]
+             if (p.is_file() or p.is_symlink()) and not p.is_dir() and not skipped(p, folder)]
     return sorted(files, key=lambda p: (p.lstat().st_mtime, p.as_posix()))
 
 
@@ -122,16 +123,19 @@ def outside_source_folders(inbox: Path, sources: Sequence[str]) -> list[str]:
     stray = []
     for path in inbox.rglob("*"):
         relative = path.relative_to(inbox)
-        if relative.parts[0] in sources or any(skipped(Path(part)) for part in relative.parts):
+        if relative.parts[0] in sources or skipped(path, inbox):
             continue
         if path.is_file():
             stray.append(relative.as_posix())
     return sorted(stray)
 
 
-def skipped(path: Path) -> bool:
-    """A hidden, Office lock or operating-system file: never read, never reported."""
-    return path.name.startswith((".", "~$")) or path.name.lower() in SYSTEM_FILES
+def skipped(path: Path, root: Path | None = None) -> bool:
+    """A hidden, Office lock or operating-system file, or (given the folder ``root`` it was
+    found under) a file inside a hidden folder, such as a sync tool's ``.stversions`` of old
+    copies: never read, never reported."""
+    parts = path.relative_to(root).parts if root is not None else (path.name,)
+    return any(part.startswith((".", "~$")) or part.lower() in SYSTEM_FILES for part in parts)
 
 
 def unsupported_type(path: Path, extensions: Sequence[str]) -> str | None:

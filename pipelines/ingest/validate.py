@@ -389,10 +389,10 @@ class ContractSuite:
             .add_dataframe_asset(contract.source)
             .add_batch_definition_whole_dataframe("batch")
         )
-        suite = context.suites.add(gx.ExpectationSuite(name=f"{contract.source}_contract"))
         expectations = build_expectations(contract, reference, as_of)
-        for expectation in expectations:
-            suite.add_expectation(expectation)
+        # the whole suite at once: add_expectation re-serialises the suite on each call
+        suite = context.suites.add(gx.ExpectationSuite(name=f"{contract.source}_contract",
+                                                       expectations=expectations))
         self.contract, self.reference = contract, reference
         # the columns the expectations read, and those of the rules' row conditions (``when``):
         # great-expectations copies the frame it is given for every expectation, and the
