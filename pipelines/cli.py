@@ -25,6 +25,7 @@ from pipelines.config import (
     DBT_PROJECT_DIR,
     PROJECT_ROOT,
     SOURCES,
+    ConfigError,
     get_settings,
 )
 
@@ -248,6 +249,16 @@ def report_run(outcome: dict) -> int:
 def _fail(message: str) -> typer.Exit:
     err.print(f"[bold red]Error:[/] {message}")
     return typer.Exit(1)
+
+
+@app.callback()
+def _read_settings() -> None:
+    # before any command: a wrong setting in config/pocmon.yaml is one clear message
+    try:
+        get_settings()
+    except ConfigError as exc:
+        raise _fail(f"{escape(str(exc))}. Fix the configuration and run the command again."
+                    ) from exc
 
 
 # ---------------------------------------------------------------------------------------------

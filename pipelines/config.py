@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 PROJECT_ROOT = Path(os.environ.get("POCMON_HOME", Path(__file__).resolve().parents[1]))
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -18,6 +18,13 @@ PUBLIC_SOURCES = ("ged", "personnel")
 SOURCES = MISSION_SOURCES + PUBLIC_SOURCES
 # `pocmon run --full-refresh`: the job's dbt build rebuilds the incremental marts from scratch
 DBT_FULL_REFRESH_ENV = "POCMON_DBT_FULL_REFRESH"
+# the file types pocmon's readers read (pipelines/ingest/read.py; .json: UCDP GED as its API
+# gives it); inbox.extensions picks those the inbox accepts
+READABLE_TYPES = (".csv", ".xlsx", ".geojson", ".json")
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing, not YAML, or has a setting of the wrong kind."""
 
 
 class Paths(BaseModel):
@@ -42,6 +49,17 @@ class InboxSettings(BaseModel):
     extensions: list[str] = Field(default_factory=lambda: [".csv", ".xlsx", ".geojson"])
     max_file_mb: float = 50
     source_max_file_mb: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("extensions")
+    @classmethod
+    def _readable(cls, extensions: list[str]) -> list[str]:
+        """Lower case with the dot (``XLSX`` is ``.xlsx``); only types pocmon can read."""
+        wanted = [f".{e.lower().lstrip('.')}" for e in extensions]
+        unreadable = [e for e in wanted if e not in READABLE_TYPES]
+        if unreadable:
+            raise ValueError(f"pocmon cannot read {', '.join(unreadable)} files; it reads "
+                             f"{', '.join(READABLE_TYPES)}")
+        return wanted
 
     def max_file_mb_for(self, source: str) -> float:
         """The size limit of one source's files."""
@@ -69,7 +87,16 @@ def load_settings(config_file: Path | None = None) -> Settings:
     config_file = config_file or Path(
         os.environ.get("POCMON_CONFIG", PROJECT_ROOT / "config" / "pocmon.yaml")
     )
-    raw = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+    try:
+        raw = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise ConfigError(f"{config_file}: cannot read the configuration "
+                          f"({exc.strerror or exc})") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{config_file}: not valid YAML ({exc})") from exc
+    if not isinstance(raw, dict) or not isinstance(raw.get("paths", {}), dict):
+        raise ConfigError(f"{config_file}: expected settings as `name: value` lines, with the "
+                          "paths under `paths:` (see config/pocmon.yaml in the repository)")
     paths = dict(raw.get("paths", {}))
     for name, var in _ENV_OVERRIDES.items():
         if os.environ.get(var):
@@ -78,7 +105,14 @@ def load_settings(config_file: Path | None = None) -> Settings:
         name: (Path(value) if Path(value).is_absolute() else PROJECT_ROOT / value)
         for name, value in paths.items()
     }
-    return Settings.model_validate(raw)
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            + ("" if error["type"] == "missing" else f" (it is {error['input']!r})")
+            for error in exc.errors())
+        raise ConfigError(f"{config_file}: {problems}") from exc
 
 
 @lru_cache(maxsize=1)

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from pipelines.config import SOURCES
 from pipelines.contracts import Contract, load_contract
-from pipelines.ingest.load import unsupported_type
-from pipelines.ingest.read import DEFAULT_MAX_FILE_MB, FileRejected, read_file
+from pipelines.ingest.read import DEFAULT_MAX_FILE_MB, FileRejected, read_file, unsupported_type
 from pipelines.ingest.validate import FILE_COLUMN, Issue, validate_frame
 from pipelines.reference import Reference
 

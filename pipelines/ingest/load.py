@@ -30,7 +30,13 @@ from pipelines.contracts import Contract, load_contract
 from pipelines.faults import checkpoint
 from pipelines.ingest.loaded_keys import LoadedKeys
 from pipelines.ingest.pseudonymise import pseudonymise
-from pipelines.ingest.read import DEFAULT_MAX_FILE_MB, FileRejected, ReadResult, read_file
+from pipelines.ingest.read import (
+    DEFAULT_MAX_FILE_MB,
+    FileRejected,
+    ReadResult,
+    read_file,
+    unsupported_type,
+)
 from pipelines.ingest.restricted import seal, store_sealed
 from pipelines.ingest.validate import FILE_COLUMN, ContractSuite, Issue, validate_frame
 from pipelines.reference import Reference, name_key
@@ -87,14 +93,6 @@ def content_hash(path: Path) -> str:
 
 # what operating systems leave in folders (not anyone's export)
 SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini"})
-# what to do with a file of a type the inbox does not read
-TYPE_HINTS = {
-    ".xls": "save it as an Excel Workbook (.xlsx)",
-    ".xlsm": "save it as an Excel Workbook (.xlsx)",
-    ".zip": "extract its files into the inbox instead",
-    ".txt": "if it is a delimited text export, give it the .csv extension",
-    ".tsv": "give it the .csv extension (the separator is detected)",
-}
 
 
 def discover(inbox: Path, source: str) -> list[Path]:
@@ -136,17 +134,6 @@ def skipped(path: Path, root: Path | None = None) -> bool:
     copies: never read, never reported."""
     parts = path.relative_to(root).parts if root is not None else (path.name,)
     return any(part.startswith((".", "~$")) or part.lower() in SYSTEM_FILES for part in parts)
-
-
-def unsupported_type(path: Path, extensions: Sequence[str]) -> str | None:
-    """Why a file's type cannot be read (``extensions``: inbox.extensions), or None."""
-    suffix = path.suffix.lower()
-    if suffix in extensions:
-        return None
-    kind = f"'{suffix}'" if suffix else "without an extension"
-    hint = TYPE_HINTS.get(suffix)
-    return (f"unsupported file type {kind}: the inbox reads {', '.join(extensions)} files"
-            + (f"; {hint}" if hint else ""))
 
 
 def unsafe_path(path: Path, inbox: Path) -> str | None:

@@ -15,6 +15,7 @@ import json
 import re
 import unicodedata
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines.config import InboxSettings
+from pipelines.config import READABLE_TYPES, InboxSettings
 from pipelines.contracts import Contract
 
 DELIMITERS = ",;\t|"
@@ -481,14 +482,37 @@ def _find_header(rows: list[list[str]], contract: Contract, display: str) -> _He
 # ---------------------------------------------------------------------------------------------
 
 
+# what to do with a file of a type pocmon does not read
+TYPE_HINTS = {
+    ".xls": "save it as an Excel Workbook (.xlsx)",
+    ".xlsm": "save it as an Excel Workbook (.xlsx)",
+    ".zip": "extract its files into the inbox instead",
+    ".txt": "if it is a delimited text export, give it the .csv extension",
+    ".tsv": "give it the .csv extension (the separator is detected)",
+}
+
+
+def unsupported_type(path: Path, extensions: Sequence[str] | None = None) -> str | None:
+    """Why a file's type cannot be read, with what to do about it, or None. ``extensions``:
+    the types the inbox accepts (inbox.extensions); None: every type pocmon reads."""
+    suffix = path.suffix.lower()
+    accepted = READABLE_TYPES if extensions is None else extensions
+    if suffix in accepted:
+        return None
+    kind = f"'{suffix}'" if suffix else "without an extension"
+    hint = TYPE_HINTS.get(suffix)
+    reads = "pocmon reads" if extensions is None else "the inbox reads"
+    return (f"unsupported file type {kind}: {reads} {', '.join(accepted)} files"
+            + (f"; {hint}" if hint else ""))
+
+
 def read_file(path: Path, contract: Contract, display: str | None = None, *,
               max_file_mb: float = DEFAULT_MAX_FILE_MB) -> ReadResult:
     """Read one CSV or .xlsx file as text cells, columns renamed to the contract's names."""
     display = display or path.name
     suffix = path.suffix.lower()
-    if suffix not in (".csv", ".xlsx", ".geojson", ".json"):
-        raise FileRejected(f"{display}: unsupported file type '{suffix}' (use .csv, .xlsx or "
-                           ".geojson)")
+    if why := unsupported_type(path):
+        raise FileRejected(f"{display}: {why}")
     check_size(path, display, max_file_mb)
     if suffix == ".csv":
         text, notes = _decode(path.read_bytes(), display)
