@@ -709,9 +709,11 @@ def export(
         "quarter [bold]2025-Q3[/] (with its months), a month [bold]2025-09[/] (with its weeks) "
         "or an ISO week [bold]2025-W14[/].")],
     level: Annotated[str, typer.Option(
-        "--level", "-l", help="Org units to list: mission, sector or site.")] = "mission",
+        "--level", "-l", metavar="mission|sector|site",
+        help="Org units to list: mission, sector or site.")] = "mission",
     fmt: Annotated[str, typer.Option(
-        "--format", "-f", help="xlsx (one workbook per mission) or csv (a table and a "
+        "--format", "-f", metavar="xlsx|csv", help="xlsx (one workbook per mission) or csv "
+        "(a table and a "
         "dictionary per mission).")] = "xlsx",
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", show_default=False,
@@ -721,7 +723,7 @@ def export(
         "--mission", "-m", show_default=False,
         help="Export this mission only (e.g. MINUSCA). Default: every mission.")] = None,
     language: Annotated[str | None, typer.Option(
-        "--language", show_default=False,
+        "--language", show_default=False, metavar="en|fr",
         help="en or fr for every file. Default: each mission's own language.")] = None,
     disaggregated: Annotated[bool, typer.Option(
         "--disaggregated", help="Add the rows broken down by mode, sex, ... (with "

@@ -581,7 +581,8 @@ def test_help_has_examples() -> None:
     assert result.exit_code == 0
     text = " ".join(result.output.split())
     for fragment in ("pocmon export --period FY2025-26", "--level", "--format", "--out",
-                     "--mission", "--language", "--disaggregated", "2025-W14"):
+                     "--mission", "--language", "--disaggregated", "2025-W14",
+                     "mission|sector|site", "xlsx|csv", "en|fr"):  # the choices, not <str>
         assert fragment in text
 
 
