@@ -858,6 +858,9 @@ def dev(
     dagster = Path(sys.executable).with_name("dagster")
     # the code server dagster starts must find dbt and dagster beside this interpreter
     os.environ["PATH"] = f"{dagster.parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    # `dagster dev` warns that `dg dev` supersedes it: dg is not part of pocmon's install
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [
+        os.environ.get("PYTHONWARNINGS"), "ignore:Function `dev_command` is superseded"]))
     os.execv(str(dagster), [str(dagster), "dev", "-m", "pipelines.definitions",
                             "-h", host, "-p", str(port)])
 

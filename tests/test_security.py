@@ -59,6 +59,9 @@ def test_dagster_ui_listens_on_localhost_only(tmp_path: Path) -> None:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
     assert addresses == ["0100007F"], addresses  # 127.0.0.1, and no 0.0.0.0 or [::]
+    # nor does it tell the user to run `dg dev`, which pocmon does not install
+    said = process.stdout.read()
+    assert "Serving dagster-webserver" in said and "dg dev" not in said, said
 
 
 SECRET_PATTERNS = [
