@@ -58,6 +58,9 @@ def imported(tmp_path_factory, reference):
         for name in ("inbox", "published"):
             patch.setenv(f"POCMON_{name.upper()}", str(base / name))
         patch.setenv("POCMON_WAREHOUSE", str(base / "warehouse.duckdb"))
+        # the demo's truth and ledger too: a demo another test ran in this process leaves a
+        # ledger beside the session's truth file
+        patch.setenv("POCMON_DEMO_TRUTH", str(base / "demo" / "demo_truth.json"))
         get_settings.cache_clear()
         try:
             settings = get_settings()
