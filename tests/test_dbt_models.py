@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from datetime import date, datetime
 from pathlib import Path
 
@@ -315,3 +316,33 @@ def test_build_passes_on_an_empty_warehouse(tmp_path: Path) -> None:
         assert one(con, "select count(*) from marts.dim_sites") == (40,)
     finally:
         con.close()
+
+
+def test_alert_responses_of_an_older_pocmon_are_built_again(built: dict, tmp_path: Path
+                                                            ) -> None:
+    """int_alert_responses_joined became incremental: a table an older pocmon built (without
+    file_id, response_file_id and inputs_loaded_at, here with a stale row too) is emptied and
+    built whole by the next incremental build, not failed on or appended to."""
+    warehouse = tmp_path / "older.duckdb"
+    shutil.copy2(built["warehouse"], warehouse)
+    table = "intermediate.int_alert_responses_joined"
+    con = duckdb.connect(str(warehouse))
+    try:
+        expected = con.execute(f"select * from {table} order by all").df()
+        assert len(expected) > 0
+        con.execute(f"alter table {table} drop column inputs_loaded_at")
+        con.execute(f"alter table {table} drop column response_file_id")
+        con.execute(f"alter table {table} drop column file_id")
+        con.execute(f"insert into {table} (incident_id, mission_id, alert_id) "
+                    "values ('STALE', 'MINUSCA', 'GONE')")
+    finally:
+        con.close()
+    result = dbt_build(warehouse, tmp_path, select="int_alert_responses_joined")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "incremental model intermediate.int_alert_responses_joined" in result.stdout
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rebuilt = con.execute(f"select * from {table} order by all").df()
+    finally:
+        con.close()
+    pd.testing.assert_frame_equal(rebuilt[list(expected.columns)], expected)

@@ -1,5 +1,21 @@
 -- Incidents that raised an alert, with the patrol that answered it (same mission and alert id)
 -- and the distance from the responding unit's base to the incident site.
+--
+-- Incremental by alert: a weekly run recomputes only the alerts its files reach, instead of
+-- ranking every alert_response patrol again. An alert is recomputed when a row of it (its
+-- incident or an answering patrol) was loaded at or after the newest load this model has
+-- used (inputs_loaded_at), or when the file of its answering patrol is gone (superseded);
+-- rows of incident files that are gone are deleted first. Recomputing an alert twice gives
+-- the same rows, so a full refresh gives the same table. A table an older pocmon built
+-- (without these columns) is emptied by the pre-hook and built again whole.
+{{ config(
+    materialized="incremental",
+    incremental_strategy="delete+insert",
+    unique_key=["mission_id", "alert_id"],
+    on_schema_change="sync_all_columns",
+    pre_hook="{{ delete_retired_files(ref('stg_pocmon__incidents')) }}",
+) }}
+
 with
 
 incidents as (
@@ -12,9 +28,46 @@ responses as (
     where purpose = 'alert_response'
 ),
 
+{% if is_incremental() and not built_without('inputs_loaded_at') %}
+used as (
+    select coalesce(max(inputs_loaded_at), timestamp '1900-01-01') as loaded_at
+    from {{ this }}
+),
+
+alerts as (
+    select mission_id, alert_id from incidents
+    where loaded_at >= (select loaded_at from used)
+    union
+    select mission_id, alert_id from responses
+    where loaded_at >= (select loaded_at from used) and alert_id is not null
+    union
+    select mission_id, alert_id from {{ this }}
+    where response_file_id not in (
+        select distinct file_id from {{ ref('stg_pocmon__patrols') }})
+),
+
+alert_incidents as (
+    select incidents.* from incidents
+    semi join alerts using (mission_id, alert_id)
+),
+
+alert_responses as (
+    select responses.* from responses
+    semi join alerts using (mission_id, alert_id)
+),
+{% else %}
+alert_incidents as (
+    select * from incidents
+),
+
+alert_responses as (
+    select * from responses
+),
+{% endif %}
+
 first_response as (
     select *
-    from responses
+    from alert_responses
     qualify row_number() over (
         partition by mission_id, alert_id order by start_time, patrol_id
     ) = 1
@@ -30,15 +83,15 @@ sites as (
 
 joined as (
     select
-        incidents.incident_id,
-        incidents.mission_id,
-        incidents.site_id,
-        incidents.alert_id,
-        incidents.category,
-        incidents.alert_received_at,
-        incidents.response_arrived_at,
-        incidents.response_minutes,
-        incidents.week_start,
+        alert_incidents.incident_id,
+        alert_incidents.mission_id,
+        alert_incidents.site_id,
+        alert_incidents.alert_id,
+        alert_incidents.category,
+        alert_incidents.alert_received_at,
+        alert_incidents.response_arrived_at,
+        alert_incidents.response_minutes,
+        alert_incidents.week_start,
         first_response.patrol_id as response_patrol_id,
         first_response.unit_id as response_unit_id,
         first_response.unit_type as response_unit_type,
@@ -46,14 +99,17 @@ joined as (
         first_response.patrol_range as response_range,
         round({{ haversine_km('base.latitude', 'base.longitude',
                               'incident_site.latitude', 'incident_site.longitude') }}, 2)
-            as distance_km
-    from incidents
+            as distance_km,
+        alert_incidents.file_id,
+        first_response.file_id as response_file_id,
+        greatest(alert_incidents.loaded_at, first_response.loaded_at) as inputs_loaded_at
+    from alert_incidents
     left join first_response
-        on incidents.mission_id = first_response.mission_id
-        and incidents.alert_id = first_response.alert_id
+        on alert_incidents.mission_id = first_response.mission_id
+        and alert_incidents.alert_id = first_response.alert_id
     left join units on first_response.unit_id = units.unit_id
     left join sites as base on units.base_site_id = base.site_id
-    left join sites as incident_site on incidents.site_id = incident_site.site_id
+    left join sites as incident_site on alert_incidents.site_id = incident_site.site_id
 )
 
 select * from joined

@@ -1,4 +1,8 @@
 -- One row per alert-raising incident, with the answering patrol and whether it met the target.
+-- A view: int_alert_responses_joined already holds the rows (incremental by alert), so a
+-- weekly run does not copy a million rows again to add one comparison.
+{{ config(materialized="view") }}
+
 select
     -- ids
     incident_id,
