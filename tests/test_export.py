@@ -23,6 +23,7 @@ from pipelines.indicators.export import (
     resolve_period,
     tracking_frame,
 )
+from pipelines.indicators.export import export as export_tables
 from pipelines.indicators.export_writer import TRACKING_COLUMNS, sheet_names
 
 runner = CliRunner()
@@ -502,6 +503,24 @@ def test_csv_suppressed_and_disaggregated(env: Path) -> None:
                         encoding="utf-8-sig")
     assert {"disaggregation", "disaggregation_value"} <= set(table.columns)
     assert set(table["disaggregation_value"]) == {"total", "foot", "vehicle"}
+
+
+def test_several_formats_in_one_call(warehouse_file: Path, tmp_path: Path) -> None:
+    """The weekly job writes Excel and CSV in one call: the same files, byte for byte in
+    CSV, as one call per format, and the rows and suppressed values counted once."""
+    both = export_tables(warehouse_file, "2025-Q3", tmp_path / "both", "sector", ("xlsx", "csv"))
+    xlsx = export_tables(warehouse_file, "2025-Q3", tmp_path / "apart", "sector", "xlsx")
+    csv = export_tables(warehouse_file, "2025-Q3", tmp_path / "apart", "sector", "csv")
+    assert [f.path.name for f in both.files] != []
+    assert sorted(f.path.name for f in both.files) == sorted(
+        f.path.name for f in xlsx.files + csv.files)
+    assert (both.rows, both.suppressed) == (xlsx.rows, xlsx.suppressed) == (csv.rows,
+                                                                            csv.suppressed)
+    for name in (f.path.name for f in csv.files):
+        assert (tmp_path / "both" / name).read_bytes() == (tmp_path / "apart" / name
+                                                           ).read_bytes()
+    with pytest.raises(ExportError, match="unknown format 'pdf'"):
+        export_tables(warehouse_file, "2025-Q3", tmp_path / "x", "sector", ("xlsx", "pdf"))
 
 
 def test_rewrites_atomically(env: Path) -> None:

@@ -69,15 +69,14 @@ def indicator_tracking_tables(context: AssetExecutionContext, warehouse: Warehou
     if fiscal_year is not None:
         with publish_folder(target) as folder:
             for level in ("mission", "sector"):
-                for fmt in ("xlsx", "csv"):
-                    try:
-                        result = export(Path(warehouse.database), fiscal_year, folder, level,
-                                        fmt)
-                    except ExportError as problem:  # e.g. no sector-level values yet
-                        context.log.warning(f"{fiscal_year} {level} {fmt}: {problem}")
-                        continue
-                    files += [f.path.name for f in result.files]
-                    suppressed += result.suppressed if fmt == "xlsx" else 0
+                try:
+                    result = export(Path(warehouse.database), fiscal_year, folder, level,
+                                    ("xlsx", "csv"))
+                except ExportError as problem:  # e.g. no sector-level values yet
+                    context.log.warning(f"{fiscal_year} {level}: {problem}")
+                    continue
+                files += [f.path.name for f in result.files]
+                suppressed += result.suppressed
     context.log.info(f"indicator tracking tables {fiscal_year}: {len(files)} file(s) -> "
                      f"{target}")
     return MaterializeResult(metadata={

@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import bisect
 import difflib
+import itertools
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -435,15 +436,19 @@ def file_stem(mission_id: str, period: Period, level: str, disaggregated: bool =
 
 
 def export(
-    warehouse: Path, period: str, out: Path, level: str = "mission", fmt: str = "xlsx",
-    mission: str | None = None, language: str | None = None, disaggregated: bool = False,
+    warehouse: Path, period: str, out: Path, level: str = "mission",
+    fmt: str | Sequence[str] = "xlsx", mission: str | None = None,
+    language: str | None = None, disaggregated: bool = False,
 ) -> ExportResult:
-    """Write the tracking table and data dictionary of each mission; ExportError on a problem."""
-    level, fmt = level.strip().lower(), fmt.strip().lower()
+    """Write the tracking table and data dictionary of each mission, in the format ``fmt``
+    or in each of several (the tables are read once); ExportError on a problem."""
+    level = level.strip().lower()
+    formats = [f.strip().lower() for f in ([fmt] if isinstance(fmt, str) else fmt)]
     if level not in LEVELS:
         raise ExportError(f"unknown level '{level}': use {', '.join(LEVELS)}")
-    if fmt not in FORMATS:
-        raise ExportError(f"unknown format '{fmt}': use {' or '.join(FORMATS)}")
+    wrong = [f for f in formats if f not in FORMATS]
+    if wrong or not formats:
+        raise ExportError(f"unknown format '{(wrong or [''])[0]}': use {' or '.join(FORMATS)}")
     if language is not None:
         language = language.strip().lower()
         if language not in LANGUAGES:
@@ -491,12 +496,12 @@ def export(
         raise ExportError(f"cannot create the output folder {out}: {exc.strerror or exc}"
                           ) from None
 
-    for m, lang, frame in frames:
+    for (m, lang, frame), fmt in itertools.product(frames, formats):
         stem = file_stem(m.mission_id, resolved, level, disaggregated)
         used = catalogue[catalogue["indicator_code"].isin(frame["indicator_code"])]
-        suppressed = int(frame["suppressed"].sum())
-        result.suppressed += suppressed
-        result.rows += len(frame)
+        if fmt == formats[0]:  # per table, not per file
+            result.suppressed += int(frame["suppressed"].sum())
+            result.rows += len(frame)
         if fmt == "xlsx":
             name = f"{stem}_indicators.xlsx"
             _write_set(out, {name: lambda p, f=frame, c=used, lg=lang:

@@ -425,6 +425,7 @@ def write_tracking_xlsx(
     labels, values = LABELS[language], VALUES[language]
     out = _published(frame)
     indicators = catalogue.set_index("indicator_code")
+    entries = indicators.to_dict("index")  # a dict per indicator: no .loc per row
     unknown = sorted(set(out["indicator_code"]) - set(indicators.index))
     if unknown:
         raise ValueError(f"indicators not in the catalogue: {unknown}")
@@ -465,7 +466,7 @@ def write_tracking_xlsx(
             ["_order", *within], kind="stable"
         )
         for r, row in enumerate(rows.to_dict("records"), start=1):
-            entry = indicators.loc[row["indicator_code"]]
+            entry = entries[row["indicator_code"]]
             unit = entry["unit"]
             cells = {
                 "indicator_code": row["indicator_code"],
