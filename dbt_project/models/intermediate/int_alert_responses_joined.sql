@@ -3,8 +3,10 @@
 --
 -- Incremental by alert: a weekly run recomputes only the alerts its files reach, instead of
 -- ranking every alert_response patrol again. An alert is recomputed when a row of it (its
--- incident or an answering patrol) was loaded at or after the newest load this model has
--- used (inputs_loaded_at), or when the file of its answering patrol is gone (superseded);
+-- incident or an answering patrol) was loaded after the newest load this model has used
+-- (inputs_loaded_at: ingestion stamps every file of a source in a run with the same time,
+-- and the files a later run loads get a later one), or when the file of its answering
+-- patrol is gone (superseded);
 -- rows of incident files that are gone are deleted first. Recomputing an alert twice gives
 -- the same rows, so a full refresh gives the same table. A table an older pocmon built
 -- (without these columns) is emptied by the pre-hook and built again whole.
@@ -36,10 +38,10 @@ used as (
 
 alerts as (
     select mission_id, alert_id from incidents
-    where loaded_at >= (select loaded_at from used)
+    where loaded_at > (select loaded_at from used)
     union
     select mission_id, alert_id from responses
-    where loaded_at >= (select loaded_at from used) and alert_id is not null
+    where loaded_at > (select loaded_at from used) and alert_id is not null
     union
     select mission_id, alert_id from {{ this }}
     where response_file_id not in (
