@@ -7,14 +7,18 @@ weekly run writes about 700 events (some 300 of them only to plan the run's mate
 and checks), and on a 10M-row bench run that cost about 2.5 s of a 40 s run.
 
 ``ReusingSqliteEventLogStorage`` keeps one connection per database file: the index and the
-run shards used most recently (the others are closed, oldest first). After a transaction that
-wrote to a run shard it checkpoints that shard's log (``PRAGMA wal_checkpoint(PASSIVE)``), so
-the run's ``.db`` file still changes with every event, as before: Dagster's UI follows a
-running run by watching that file. Everything else is Dagster's storage, unchanged.
+run shards used most recently (the others are closed, oldest first). Dagster's UI follows a
+running run by watching the run's ``.db`` file, which the closing connection's checkpoint used
+to change after every event; with the connections kept open (in the UI's process too), a
+transaction that wrote to a run shard touches the file's modification time instead, which
+the file watcher sees as a change. SQLite checkpoints the log itself as it grows. Everything
+else is Dagster's storage, unchanged.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,6 +45,8 @@ class ReusingSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         self._engines: OrderedDict[str, Engine] = OrderedDict()
         super().__init__(base_dir, inst_data=inst_data)
+        # reentrant, so that wipe can hold it while Dagster's wipe connects to the index
+        self._db_lock = threading.RLock()
 
     @classmethod
     def config_type(cls) -> dict[str, Any]:
@@ -62,8 +68,8 @@ class ReusingSqliteEventLogStorage(SqliteEventLogStorage):
                 before = raw.total_changes
                 with conn.begin():
                     yield conn
-                if shard != INDEX_SHARD_NAME and raw.total_changes != before:
-                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            if shard != INDEX_SHARD_NAME and raw.total_changes != before:
+                os.utime(self.path_for_shard(shard))  # wakes the UI's watcher of this run
 
     def _engine(self, shard: str) -> Engine:
         """The open engine of a shard (made and initialised on first use)."""
@@ -88,11 +94,12 @@ class ReusingSqliteEventLogStorage(SqliteEventLogStorage):
             self._engines.popitem()[1].dispose()
 
     def wipe(self) -> None:
+        # no connection may reopen a run shard between closing it and deleting its file
         with self._db_lock:
             self._close_all()
-        super().wipe()
+            super().wipe()
 
     def dispose(self) -> None:
+        super().dispose()  # stops the file watchers first: they would reopen connections
         with self._db_lock:
             self._close_all()
-        super().dispose()

@@ -1,5 +1,6 @@
--- Incidents that raised an alert, with the patrol that answered it (same mission and alert id)
--- and the distance from the responding unit's base to the incident site.
+-- Incidents that raised an alert, with the patrol that answered it (same mission and alert id).
+-- Only raw rows go in: the distance from the unit's base, which comes from reference data, is
+-- added by fct_alert_responses, so an edited site or unit list needs no rebuild here.
 --
 -- Incremental by alert: a weekly run recomputes only the alerts its files reach, instead of
 -- ranking every alert_response patrol again. An alert is recomputed when a row of it (its
@@ -75,14 +76,6 @@ first_response as (
     ) = 1
 ),
 
-units as (
-    select * from {{ ref('stg_reference__units') }}
-),
-
-sites as (
-    select * from {{ ref('stg_reference__sites') }}
-),
-
 joined as (
     select
         alert_incidents.incident_id,
@@ -99,9 +92,6 @@ joined as (
         first_response.unit_type as response_unit_type,
         first_response.mode as response_mode,
         first_response.patrol_range as response_range,
-        round({{ haversine_km('base.latitude', 'base.longitude',
-                              'incident_site.latitude', 'incident_site.longitude') }}, 2)
-            as distance_km,
         alert_incidents.file_id,
         first_response.file_id as response_file_id,
         greatest(alert_incidents.loaded_at, first_response.loaded_at) as inputs_loaded_at
@@ -109,9 +99,6 @@ joined as (
     left join first_response
         on alert_incidents.mission_id = first_response.mission_id
         and alert_incidents.alert_id = first_response.alert_id
-    left join units on first_response.unit_id = units.unit_id
-    left join sites as base on units.base_site_id = base.site_id
-    left join sites as incident_site on alert_incidents.site_id = incident_site.site_id
 )
 
 select * from joined
