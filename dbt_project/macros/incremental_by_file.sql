@@ -9,9 +9,8 @@
     an older pocmon built without file_id is emptied: its rows are all built again. -#}
 {% macro delete_retired_files(source_relation) -%}
     {%- if is_incremental() -%}
-    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute="name") | list -%}
     delete from {{ this }}
-    {%- if "file_id" in columns %}
+    {%- if not built_without("file_id") %}
     where file_id not in (select distinct file_id from {{ source_relation }})
     {%- endif -%}
     {%- endif -%}

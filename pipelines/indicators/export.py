@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import bisect
 import difflib
-import itertools
 import os
 import re
 import tempfile
@@ -446,9 +445,9 @@ def export(
     formats = [f.strip().lower() for f in ([fmt] if isinstance(fmt, str) else fmt)]
     if level not in LEVELS:
         raise ExportError(f"unknown level '{level}': use {', '.join(LEVELS)}")
-    wrong = [f for f in formats if f not in FORMATS]
-    if wrong or not formats:
-        raise ExportError(f"unknown format '{(wrong or [''])[0]}': use {' or '.join(FORMATS)}")
+    for f in formats or [""]:
+        if f not in FORMATS:
+            raise ExportError(f"unknown format '{f}': use {' or '.join(FORMATS)}")
     if language is not None:
         language = language.strip().lower()
         if language not in LANGUAGES:
@@ -496,31 +495,33 @@ def export(
         raise ExportError(f"cannot create the output folder {out}: {exc.strerror or exc}"
                           ) from None
 
-    for (m, lang, frame), fmt in itertools.product(frames, formats):
+    for m, lang, frame in frames:
         stem = file_stem(m.mission_id, resolved, level, disaggregated)
         used = catalogue[catalogue["indicator_code"].isin(frame["indicator_code"])]
-        if fmt == formats[0]:  # per table, not per file
-            result.suppressed += int(frame["suppressed"].sum())
-            result.rows += len(frame)
-        if fmt == "xlsx":
-            name = f"{stem}_indicators.xlsx"
-            _write_set(out, {name: lambda p, f=frame, c=used, lg=lang:
-                             write_tracking_xlsx(f, c, p, lg)})
-            labels = LABELS[lang]
-            sheets = [name for _, name in outcome_sheets(used, lang).values()] + [
-                labels["dictionary"], labels["readme"]]
-            result.files.append(ExportedFile(out / name, m.mission_id, lang,
-                                             "tracking table", len(frame), sheets))
-        else:
-            table, dictionary = f"{stem}_indicators.csv", f"{stem}_dictionary.csv"
-            columns = [c for c in frame.columns if c != "row_order"]
-            _write_set(out, {
-                table: lambda p, f=frame: write_tracking_csv(f, p),
-                dictionary: lambda p, c=used, lg=lang, cols=columns:
-                    write_dictionary_csv(c, cols, p, lg),
-            })
-            result.files.append(ExportedFile(out / table, m.mission_id, lang,
-                                             "tracking table", len(frame)))
-            result.files.append(ExportedFile(out / dictionary, m.mission_id, lang,
-                                             "dictionary", len(columns) + len(used)))
+        result.suppressed += int(frame["suppressed"].sum())
+        result.rows += len(frame)
+        for fmt in formats:
+            result.files += _write_tables(out, fmt, stem, m.mission_id, lang, frame, used)
     return result
+
+
+def _write_tables(out: Path, fmt: str, stem: str, mission_id: str, lang: str,
+                  frame: pd.DataFrame, used: pd.DataFrame) -> list[ExportedFile]:
+    """Write one mission's tracking table and dictionary in ``fmt``; the files written."""
+    if fmt == "xlsx":
+        name = f"{stem}_indicators.xlsx"
+        _write_set(out, {name: lambda p: write_tracking_xlsx(frame, used, p, lang)})
+        labels = LABELS[lang]
+        sheets = [name for _, name in outcome_sheets(used, lang).values()] + [
+            labels["dictionary"], labels["readme"]]
+        return [ExportedFile(out / name, mission_id, lang, "tracking table", len(frame),
+                             sheets)]
+    table, dictionary = f"{stem}_indicators.csv", f"{stem}_dictionary.csv"
+    columns = [c for c in frame.columns if c != "row_order"]
+    _write_set(out, {
+        table: lambda p: write_tracking_csv(frame, p),
+        dictionary: lambda p: write_dictionary_csv(used, columns, p, lang),
+    })
+    return [ExportedFile(out / table, mission_id, lang, "tracking table", len(frame)),
+            ExportedFile(out / dictionary, mission_id, lang, "dictionary",
+                         len(columns) + len(used))]

@@ -7,10 +7,10 @@
 -- incident or an answering patrol) was loaded after the newest load this model has used
 -- (inputs_loaded_at: ingestion stamps every file of a source in a run with the same time,
 -- and the files a later run loads get a later one), or when the file of its answering
--- patrol is gone (superseded);
--- rows of incident files that are gone are deleted first. Recomputing an alert twice gives
--- the same rows, so a full refresh gives the same table. A table an older pocmon built
--- (without these columns) is emptied by the pre-hook and built again whole.
+-- patrol is gone (superseded). Rows of incident files that are gone are deleted first.
+-- Recomputing an alert twice gives the same rows, so a full refresh gives the same table.
+-- A table an older pocmon built (without these columns) is emptied by the pre-hook and
+-- built again whole.
 {{ config(
     materialized="incremental",
     incremental_strategy="delete+insert",
