@@ -15,11 +15,16 @@ mission's language (``dim_missions.language``):
 
 and ``index.html`` (English and French) linking them. Every page is one self-contained file
 that opens offline and requests nothing from any host (see dashboards/page.py). The connection
-is only read; give it a read-only one.
+is only read; give it a read-only one. ``build_dashboards_from(database, out_dir, workers=n)``
+writes the same pages from the warehouse file, building up to n missions side by side.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import multiprocessing as mp
+from concurrent.futures import ProcessPoolExecutor
+from itertools import repeat
 from pathlib import Path
 
 import duckdb
@@ -33,29 +38,76 @@ BUILDERS = {"leadership": leadership.render, "planning": planning.render,
             "budget": budget.render}
 
 
-def build_dashboards(con: duckdb.DuckDBPyConnection, out_dir: Path) -> list[Path]:
+def build_dashboards(con: duckdb.DuckDBPyConnection, out_dir: Path, *,
+                     generated: dt.datetime | None = None) -> list[Path]:
     """Write the dashboards of every mission and index.html into ``out_dir``; return the paths
-    written (index last)."""
+    written (index last). ``generated``: the time the pages give (now by default)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    when = generated_at()
-    written: list[Path] = []
+    when = generated or generated_at()
     contexts = [make_context(con, mission, when) for mission in data.missions(con)]
-    extra: dict[str, list[str]] = {}
-    for ctx in contexts:
-        for dashboard in DASHBOARDS:
-            path = out_dir / file_name(dashboard, ctx.mission_id)
-            _write(path, BUILDERS[dashboard](ctx))
-            written.append(path)
-        if data.has_mission_months(con, ctx.mission_id):
-            path = out_dir / file_name(civilians.DASHBOARD, ctx.mission_id)
-            _write(path, civilians.render(ctx))
-            written.append(path)
-            extra[ctx.mission_id] = [civilians.DASHBOARD]
+    built = [_mission_pages(ctx, out_dir) for ctx in contexts]
+    return _with_index(contexts, built, out_dir)
+
+
+def build_dashboards_from(database: Path, out_dir: Path, *, workers: int = 1,
+                          generated: dt.datetime | None = None,
+                          config: dict[str, str] | None = None) -> list[Path]:
+    """``build_dashboards`` reading the file ``database`` (read-only, with DuckDB ``config``):
+    the same pages. With ``workers`` > 1, the missions' pages are built side by side in that
+    many processes, forked while this one has the file closed (each opens its own read-only
+    connection); where fork is not available, one after the other here."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    when = generated or generated_at()
+    with _read_only(database, config) as con:
+        missions = data.missions(con)
+        if workers <= 1 or len(missions) <= 1 or "fork" not in mp.get_all_start_methods():
+            return build_dashboards(con, out_dir, generated=when)
+    with ProcessPoolExecutor(min(workers, len(missions)),
+                             mp_context=mp.get_context("fork")) as pool:
+        built = list(pool.map(_mission_pages_from, repeat(database), missions, repeat(when),
+                              repeat(out_dir), repeat(config)))
+    with _read_only(database, config) as con:
+        contexts = [make_context(con, mission, when) for mission in missions]
+    return _with_index(contexts, built, out_dir)
+
+
+def _read_only(database: Path, config: dict[str, str] | None) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(database), read_only=True, config=config or {})
+
+
+def _mission_pages(ctx: Context, out_dir: Path) -> tuple[list[Path], list[str]]:
+    """Write one mission's dashboards; return their paths and the extra pages it has (the
+    public-data page, for the index)."""
+    written = []
+    for dashboard in DASHBOARDS:
+        path = out_dir / file_name(dashboard, ctx.mission_id)
+        _write(path, BUILDERS[dashboard](ctx))
+        written.append(path)
+    if not data.has_mission_months(ctx.con, ctx.mission_id):
+        return written, []
+    path = out_dir / file_name(civilians.DASHBOARD, ctx.mission_id)
+    _write(path, civilians.render(ctx))
+    return [*written, path], [civilians.DASHBOARD]
+
+
+def _mission_pages_from(database: Path, mission: data.Mission, when: dt.datetime,
+                        out_dir: Path, config: dict[str, str] | None
+                        ) -> tuple[list[Path], list[str]]:
+    """``_mission_pages`` in a worker process, with a connection of its own."""
+    with _read_only(database, config) as con:
+        return _mission_pages(make_context(con, mission, when), out_dir)
+
+
+def _with_index(contexts: list[Context], built: list[tuple[list[Path], list[str]]],
+                out_dir: Path) -> list[Path]:
+    """Write index.html; return every page written, the index last."""
+    extra = {ctx.mission_id: pages for ctx, (_, pages) in zip(contexts, built, strict=True)
+             if pages}
     index = out_dir / "index.html"
     _write(index, render_index(contexts, extra))
-    written.append(index)
-    return written
+    return [*(path for paths, _ in built for path in paths), index]
 
 
 def _write(path: Path, text: str) -> None:

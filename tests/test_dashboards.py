@@ -24,8 +24,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dashboards import build as dashboard_build
 from dashboards import data
-from dashboards.build import build_dashboards
+from dashboards.build import build_dashboards, build_dashboards_from
 from dashboards.context import make_context
 from dashboards.leadership import render as render_leadership
 from dashboards.page import generated_at
@@ -164,13 +165,11 @@ def hostile_warehouse(demo_warehouse, tmp_path_factory) -> dict:
 
 @pytest.fixture(scope="module")
 def built(hostile_warehouse, tmp_path_factory) -> dict:
+    """The pages as the weekly job builds them: from the file, the missions side by side."""
     out = tmp_path_factory.mktemp("dashboards-out")
-    con = duckdb.connect(str(hostile_warehouse["path"]), read_only=True)
-    try:
-        paths = build_dashboards(con, out)
-    finally:
-        con.close()
-    return {"out": out, "paths": paths,
+    when = generated_at()
+    paths = build_dashboards_from(hostile_warehouse["path"], out, workers=2, generated=when)
+    return {"out": out, "paths": paths, "generated": when,
             "html": {p.name: p.read_text(encoding="utf-8") for p in paths}}
 
 
@@ -193,6 +192,30 @@ def test_one_page_per_dashboard_per_mission_and_an_index(built) -> None:
     index = built["html"]["index.html"]
     for name in expected[:-1]:
         assert f'href="{name}"' in index
+
+
+def test_missions_built_side_by_side_give_the_pages_of_one_process(
+        built, hostile_warehouse, tmp_path, monkeypatch) -> None:
+    con = duckdb.connect(str(hostile_warehouse["path"]), read_only=True)
+    try:
+        paths = build_dashboards(con, tmp_path / "serial", generated=built["generated"])
+    finally:
+        con.close()
+    assert [p.name for p in paths] == [p.name for p in built["paths"]]
+    assert {p.name: p.read_text(encoding="utf-8") for p in paths} == built["html"]
+    # the pages were written by worker processes, one mission each
+    mission_pages, builders = dashboard_build._mission_pages, tmp_path / "builders"
+    builders.mkdir()
+
+    def noted(ctx, out_dir):
+        (builders / ctx.mission_id).write_text(str(os.getpid()))
+        return mission_pages(ctx, out_dir)
+
+    monkeypatch.setattr(dashboard_build, "_mission_pages", noted)
+    build_dashboards_from(hostile_warehouse["path"], tmp_path / "side", workers=2)
+    pids = {f.name: int(f.read_text()) for f in builders.iterdir()}
+    assert sorted(pids) == sorted((FRENCH, ENGLISH))
+    assert os.getpid() not in pids.values()
 
 
 def test_pages_are_self_contained_and_name_no_host(built) -> None:

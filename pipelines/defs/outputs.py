@@ -2,11 +2,12 @@
 the dashboards, each swapped in atomically."""
 
 import json
+import os
 from pathlib import Path
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from dashboards.build import build_dashboards
+from dashboards.build import build_dashboards_from
 from dashboards.quarantine_report import build_quarantine_report
 from pipelines.defs.ingestion import ingestion_assets
 from pipelines.defs.resources import InboxResource, WarehouseResource
@@ -96,9 +97,16 @@ def indicator_tracking_tables(context: AssetExecutionContext, warehouse: Warehou
 def dashboards(context: AssetExecutionContext, warehouse: WarehouseResource,
                inbox: InboxResource) -> MaterializeResult:
     target = inbox.published / "dashboards"
-    with warehouse.get_connection() as con, publish_folder(target) as folder:
-        pages = build_dashboards(con, folder)
+    with publish_folder(target) as folder:
+        pages = build_dashboards_from(Path(warehouse.database), folder, workers=_cpus(),
+                                      config=warehouse.connection_config)
     context.log.info(f"dashboards: {len(pages)} page(s) -> {target}")
     return MaterializeResult(metadata={
         "pages": len(pages), "index": MetadataValue.path(str(target / "index.html")),
     })
+
+
+def _cpus() -> int:
+    """The CPUs this process may use (the dashboards' missions are built side by side)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
