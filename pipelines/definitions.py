@@ -6,7 +6,7 @@ from pipelines.defs.automation import build_schedule, inbox_sensor, weekly_job
 from pipelines.defs.ingestion import ingestion_assets
 from pipelines.defs.outputs import dashboards, indicator_tracking_tables, quarantine_report
 from pipelines.defs.resources import build_resources
-from pipelines.defs.transform import pocmon_dbt_models
+from pipelines.defs.transform import console_logger, pocmon_dbt_models
 
 defs = Definitions(
     assets=[
@@ -18,4 +18,5 @@ defs = Definitions(
     sensors=[inbox_sensor],
     resources=build_resources(),
     executor=in_process_executor,
+    loggers={"console": console_logger},
 )

@@ -8,7 +8,15 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetCheckSpec, AssetExecutionContext, AssetSpec, Output
+from dagster import (
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetSpec,
+    InitLoggerContext,
+    Output,
+    colored_console_logger,
+    logger,
+)
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from pipelines.config import DBT_FULL_REFRESH_ENV
@@ -120,23 +128,41 @@ def _reported_events(context: AssetExecutionContext, invocation) -> Iterator[obj
 
 
 class UnbuiltChecksFilter(logging.Filter):
-    """Drop Dagster's warning that a blocking check "emitted no result" in the dbt step.
+    """Drop Dagster's notes that checks of the dbt step gave no result.
 
-    Every check of the dbt step is dropped from that warning, not only those of the models a
-    weekly run leaves as they were (reported ``rebuilt: false``): a test the step runs always
-    emits a result, and a dbt build that fails fails the step, so the outputs never run after
-    it. Dagster would log one warning per unbuilt model's check and downstream step, about
-    400 lines on a weekly run, burying the run's own summary."""
+    Two notes: the warning that a blocking check "emitted no result" in the dbt step (logged by
+    dagster/_core/execution/plan/active.py), which Dagster logs once per unbuilt model's check
+    and downstream step, about 400 lines on a weekly run; and the run log's line that the dbt
+    op "did not yield or return expected outputs", which names every check of the models left
+    as they were (about 7,000 characters on a weekly run), burying the run's own summary.
+
+    Every check of the dbt step is dropped from them, not only those of the models a weekly
+    run leaves as they were (reported ``rebuilt: false``): a test the step runs always emits
+    a result, and a dbt build that fails fails the step, so the outputs never run after it.
+    The run's event log keeps the second note for the Dagster UI."""
 
     def __init__(self, step_key: str):
         super().__init__()
-        self.needle = f"emitted no result in step {step_key!r}"
+        self.checks = f"emitted no result in step {step_key!r}"
+        self.outputs = f"op '{step_key}' did not yield or return expected outputs"
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        return not (message.startswith("Blocking asset check") and self.needle in message)
+        return not ((message.startswith("Blocking asset check") and self.checks in message)
+                    or self.outputs in message)
 
 
-# the Dagster module that logs it (dagster/_core/execution/plan/active.py)
-logging.getLogger("dagster._core.execution.plan.active").addFilter(
-    UnbuiltChecksFilter(pocmon_dbt_models.op.name))
+UNBUILT_CHECKS = UnbuiltChecksFilter(pocmon_dbt_models.op.name)
+# the Dagster module that logs the first note (dagster/_core/execution/plan/active.py)
+logging.getLogger("dagster._core.execution.plan.active").addFilter(UNBUILT_CHECKS)
+
+
+@logger(colored_console_logger.config_schema,
+        description="Dagster's coloured console logger, without the notes on the dbt step's "
+        "unbuilt checks (UnbuiltChecksFilter).")
+def console_logger(init_context: InitLoggerContext) -> logging.Logger:
+    """The run's console log (``console`` in a run's config)."""
+    log = colored_console_logger.logger_fn(init_context)
+    if UNBUILT_CHECKS not in log.filters:
+        log.addFilter(UNBUILT_CHECKS)
+    return log
