@@ -22,8 +22,6 @@ writes the same pages from the warehouse file, building up to n missions side by
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing as mp
-from concurrent.futures import ProcessPoolExecutor
 from itertools import repeat
 from pathlib import Path
 
@@ -33,6 +31,7 @@ from dashboards import budget, civilians, data, leadership, planning
 from dashboards.context import DASHBOARDS, Context, file_name, make_context
 from dashboards.page import generated_at
 from dashboards.theme import CSS, attr, esc, fmt_date, words
+from pipelines.forked import can_fork, forked_pool, share
 
 BUILDERS = {"leadership": leadership.render, "planning": planning.render,
             "budget": budget.render}
@@ -55,22 +54,27 @@ def build_dashboards_from(database: Path, out_dir: Path, *, workers: int = 1,
                           config: dict[str, str] | None = None) -> list[Path]:
     """``build_dashboards`` reading the file ``database`` (read-only, with DuckDB ``config``):
     the same pages. With ``workers`` > 1, the missions' pages are built side by side in that
-    many processes, forked while this one has the file closed (each opens its own read-only
-    connection); where fork is not available, one after the other here."""
+    many processes (pipelines/forked.py), forked while this one has the file closed; each
+    opens its own read-only connection with a share of the memory limit and CPUs. Where fork
+    is not available, one after the other here."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     when = generated or generated_at()
     with _read_only(database, config) as con:
         missions = data.missions(con)
-        if workers <= 1 or len(missions) <= 1 or "fork" not in mp.get_all_start_methods():
+        workers = min(workers, len(missions))
+        if workers <= 1 or not can_fork():
             return build_dashboards(con, out_dir, generated=when)
-    with ProcessPoolExecutor(min(workers, len(missions)),
-                             mp_context=mp.get_context("fork")) as pool:
+    with forked_pool(workers) as pool:
         built = list(pool.map(_mission_pages_from, repeat(database), missions, repeat(when),
-                              repeat(out_dir), repeat(config)))
+                              repeat(out_dir), repeat(share(config or {}, workers))))
     with _read_only(database, config) as con:
         contexts = [make_context(con, mission, when) for mission in missions]
     return _with_index(contexts, built, out_dir)
+
+
+class DashboardError(Exception):
+    """A mission's dashboards could not be built (the message names the mission)."""
 
 
 def _read_only(database: Path, config: dict[str, str] | None) -> duckdb.DuckDBPyConnection:
@@ -95,9 +99,17 @@ def _mission_pages(ctx: Context, out_dir: Path) -> tuple[list[Path], list[str]]:
 def _mission_pages_from(database: Path, mission: data.Mission, when: dt.datetime,
                         out_dir: Path, config: dict[str, str] | None
                         ) -> tuple[list[Path], list[str]]:
-    """``_mission_pages`` in a worker process, with a connection of its own."""
-    with _read_only(database, config) as con:
-        return _mission_pages(make_context(con, mission, when), out_dir)
+    """``_mission_pages`` in a worker process, with a connection of its own. A file system
+    error is passed on as it is (the publish step says what it means); any other names the
+    mission."""
+    try:
+        with _read_only(database, config) as con:
+            return _mission_pages(make_context(con, mission, when), out_dir)
+    except OSError:
+        raise
+    except Exception as exc:
+        raise DashboardError(f"the dashboards of {mission.mission_id}: "
+                             f"{type(exc).__name__}: {exc}") from exc
 
 
 def _with_index(contexts: list[Context], built: list[tuple[list[Path], list[str]]],

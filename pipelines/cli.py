@@ -130,7 +130,6 @@ def _run_weekly_job(trigger: str) -> dict:
         instance=instance,
         raise_on_error=False,
         tags={"pocmon/trigger": trigger},
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
     )
     return {"run_id": result.run_id, "success": result.success,
             "seconds": time.monotonic() - started, "errors": _step_errors(result)}
@@ -143,7 +142,10 @@ def _step_errors(result) -> list[str]:
         if not event.is_step_failure:
             continue
         error = event.step_failure_data.error
-        while error is not None and error.cause is not None:
+        # a worker process's traceback (concurrent.futures' _RemoteTraceback) is text, not
+        # the error: stop at the error it explains
+        while (error is not None and error.cause is not None
+               and error.cause.cls_name != "_RemoteTraceback"):
             error = error.cause
         message = (error.message if error else "failed").strip().splitlines()
         errors.append(f"{event.step_key}: {message[-1] if message else 'failed'}")

@@ -4,7 +4,7 @@ The lock is an ``flock`` on ``.pocmon-run.lock``: the operating system releases 
 holding process ends, even on ``kill -9``, so a crashed run never leaves a stale lock. The file
 itself says who holds it (pid, command, start time) so that a second run can say so plainly.
 Locking is re-entrant within a process: the CLI takes it, and the job it starts in the same
-process does not wait for itself.
+process does not wait for itself. A process forked while the lock is held does not hold it.
 """
 
 from __future__ import annotations
@@ -22,6 +22,22 @@ from typing import IO
 
 LOCK_NAME = ".pocmon-run.lock"
 _held: dict[Path, int] = {}  # lock path -> depth, for this process
+_handles: dict[Path, IO[str]] = {}  # lock path -> its open file, while held
+
+
+def _let_go_in_child() -> None:
+    """In a forked child: point its copies of the held lock files at /dev/null. The lock stays
+    the parent's, and a child that outlived it (e.g. after kill -9) would otherwise keep it
+    held: flock belongs to the open file, which every copy of the descriptor keeps open."""
+    for handle in _handles.values():
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, handle.fileno())
+        os.close(devnull)
+    _handles.clear()
+    _held.clear()
+
+
+os.register_at_fork(after_in_child=_let_go_in_child)
 
 
 class RunInProgress(Exception):
@@ -91,11 +107,11 @@ def run_lock(warehouse: Path, *, wait_seconds: float = 0,
             "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
         }))
         handle.flush()
-        _held[path] = 1
+        _held[path], _handles[path] = 1, handle
         try:
             yield
         finally:
-            del _held[path]
+            del _held[path], _handles[path]
             handle.seek(0)
             handle.truncate()
             handle.flush()

@@ -117,3 +117,29 @@ def test_dbt_is_found_without_the_venv_on_path(monkeypatch):
 
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     assert Path(_dbt_executable()).is_file()
+
+
+def test_every_run_logs_through_the_console_logger_that_drops_the_unbuilt_checks_note(capsys):
+    """Runs from the UI, the schedule or the sensor pass no run config, so the job's own
+    config names its console logger; that logger drops Dagster's INFO note on the dbt step's
+    unbuilt checks, never a failure that quotes it."""
+    from dagster import build_init_logger_context
+
+    from pipelines.definitions import defs
+    from pipelines.defs.transform import console_logger, pocmon_dbt_models
+
+    job = defs.resolve_job_def("weekly_job")
+    assert job.loggers["console"] is console_logger
+    assert "console" in job.run_config["loggers"]
+    log = console_logger.logger_fn(build_init_logger_context(
+        logger_config={"log_level": "INFO", "name": "pocmon-test"}))
+    note = (f"op '{pocmon_dbt_models.op.name}' did not yield or return expected outputs "
+            "{'marts__dim_sites_unique_dim_sites_site_id'}.")
+    log.info(note)
+    log.info("dbt build of all")
+    log.error(f"Step failed: {note}")
+    printed = capsys.readouterr()
+    said = printed.out + printed.err
+    assert "dbt build of all" in said
+    assert said.count("did not yield or return expected outputs") == 1
+    assert "Step failed" in said

@@ -26,7 +26,7 @@ import pytest
 
 from dashboards import build as dashboard_build
 from dashboards import data
-from dashboards.build import build_dashboards, build_dashboards_from
+from dashboards.build import DashboardError, build_dashboards, build_dashboards_from
 from dashboards.context import make_context
 from dashboards.leadership import render as render_leadership
 from dashboards.page import generated_at
@@ -216,6 +216,16 @@ def test_missions_built_side_by_side_give_the_pages_of_one_process(
     pids = {f.name: int(f.read_text()) for f in builders.iterdir()}
     assert sorted(pids) == sorted((FRENCH, ENGLISH))
     assert os.getpid() not in pids.values()
+
+
+def test_a_mission_whose_pages_fail_in_a_worker_is_named(hostile_warehouse, tmp_path,
+                                                          monkeypatch) -> None:
+    def broken(ctx):
+        raise KeyError("status")
+
+    monkeypatch.setitem(dashboard_build.BUILDERS, "budget", broken)  # the workers inherit it
+    with pytest.raises(DashboardError, match=f"the dashboards of {FRENCH}: KeyError: 'status'"):
+        build_dashboards_from(hostile_warehouse["path"], tmp_path, workers=2)
 
 
 def test_pages_are_self_contained_and_name_no_host(built) -> None:

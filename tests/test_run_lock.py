@@ -78,3 +78,74 @@ def test_a_dagster_run_waits_for_pocmon_run_then_refuses_after_its_limit(tmp_pat
     finally:
         holder.kill()
         holder.wait()
+
+
+# A run killed with -9 while it has forked workers: they must not keep its lock held.
+KILLED_WITH_WORKERS = """
+import multiprocessing, os, sys, time
+from pathlib import Path
+from pipelines.forked import forked_pool
+from pipelines.runlock import run_lock
+
+def note_and_sleep(path):
+    Path(path).write_text(str(os.getpid()))
+    time.sleep(60)
+
+with run_lock(Path(sys.argv[1])):
+    if sys.argv[2] == "pool":  # a worker of pipelines.forked
+        pool = forked_pool(1)
+        pool.submit(note_and_sleep, sys.argv[3])
+    else:  # any other forked child
+        multiprocessing.get_context("fork").Process(
+            target=note_and_sleep, args=(sys.argv[3],)).start()
+    while not Path(sys.argv[3]).exists():
+        time.sleep(0.05)
+    print("held", flush=True)
+    time.sleep(60)
+"""
+
+
+def _kill_holding(warehouse: Path, kind: str, pid_file: Path) -> int:
+    """Start a process that holds the lock and forks a worker, kill it with -9 once the
+    worker runs; return the worker's pid."""
+    holder = subprocess.Popen([sys.executable, "-c", KILLED_WITH_WORKERS, str(warehouse),
+                               kind, str(pid_file)], cwd=REPO, stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+    finally:
+        holder.kill()
+        holder.wait()
+    return int(pid_file.read_text())
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:  # a zombie is not alive
+        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG: Linux")
+def test_workers_of_a_killed_run_end_with_it_and_free_the_lock(tmp_path: Path) -> None:
+    warehouse = tmp_path / "pocmon.duckdb"
+    worker = _kill_holding(warehouse, "pool", tmp_path / "worker.pid")
+    deadline = time.monotonic() + 10
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(worker)
+    with run_lock(warehouse):
+        pass
+
+
+def test_a_forked_child_does_not_hold_the_run_lock(tmp_path: Path) -> None:
+    warehouse = tmp_path / "pocmon.duckdb"
+    child = _kill_holding(warehouse, "process", tmp_path / "child.pid")
+    try:
+        assert _alive(child)  # it outlived the run that forked it...
+        with run_lock(warehouse):  # ...and the lock was let go with the run all the same
+            pass
+    finally:
+        os.kill(child, 9)

@@ -23,6 +23,9 @@ weekly_job = define_asset_job(
     "weekly_job",
     selection=AssetSelection.all(),
     description="Ingest the inbox, build the dbt models and tests, publish the outputs.",
+    # the job's console logger (pipelines/definitions.py) for every run, however started:
+    # Dagster uses a job's own loggers only when the run's config names them
+    config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
 )
 
 

@@ -2,7 +2,6 @@
 the dashboards, each swapped in atomically."""
 
 import json
-import os
 from pathlib import Path
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
@@ -12,6 +11,7 @@ from dashboards.quarantine_report import build_quarantine_report
 from pipelines.defs.ingestion import ingestion_assets
 from pipelines.defs.resources import InboxResource, WarehouseResource
 from pipelines.defs.transform import pocmon_dbt_models
+from pipelines.forked import usable_cpus
 from pipelines.indicators.export import ExportError, export
 from pipelines.publish import publish_folder
 
@@ -98,15 +98,9 @@ def dashboards(context: AssetExecutionContext, warehouse: WarehouseResource,
                inbox: InboxResource) -> MaterializeResult:
     target = inbox.published / "dashboards"
     with publish_folder(target) as folder:
-        pages = build_dashboards_from(Path(warehouse.database), folder, workers=_cpus(),
+        pages = build_dashboards_from(Path(warehouse.database), folder, workers=usable_cpus(),
                                       config=warehouse.connection_config)
     context.log.info(f"dashboards: {len(pages)} page(s) -> {target}")
     return MaterializeResult(metadata={
         "pages": len(pages), "index": MetadataValue.path(str(target / "index.html")),
     })
-
-
-def _cpus() -> int:
-    """The CPUs this process may use (the dashboards' missions are built side by side)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-        os.cpu_count() or 1)

@@ -15,11 +15,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import multiprocessing
 import os
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +26,7 @@ import pandas as pd
 
 from pipelines.contracts import Contract, load_contract
 from pipelines.faults import checkpoint
+from pipelines.forked import can_fork, forked_pool
 from pipelines.ingest.loaded_keys import LoadedKeys
 from pipelines.ingest.pseudonymise import pseudonymise
 from pipelines.ingest.read import (
@@ -561,7 +560,7 @@ def _planned_batches(candidates: list[_Candidate]) -> list[list[_Candidate]]:
 
 def _worker_count(batches: int) -> int:
     wanted = int(os.environ.get(INGEST_WORKERS_ENV) or min(2, os.cpu_count() or 1))
-    if "fork" not in multiprocessing.get_all_start_methods():
+    if not can_fork():
         return 1
     return max(1, min(wanted, batches))
 
@@ -618,9 +617,8 @@ def _validated_batches(candidates: list[_Candidate], contract: Contract,
         return
     import great_expectations  # noqa: F401  (imported once, here: the workers inherit it)
 
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                               initializer=_start_worker,
-                               initargs=(contract, reference, as_of, max_file_mb))
+    pool = forked_pool(workers, initializer=_start_worker,
+                       initargs=(contract, reference, as_of, max_file_mb))
     with pool:
         todo = iter(batches)
         pending = deque(pool.submit(_worker_batch, b) for b in
