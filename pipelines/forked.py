@@ -1,7 +1,7 @@
 """Worker processes forked from a run (ingestion's readers, the dashboards' builders).
 
 A forked worker shares the run's open files, its run lock among them (pipelines/runlock.py
-closes the lock in the child), and a worker of a run killed with -9 would otherwise live on:
+lets go of it in the child), and a worker of a run killed with -9 would otherwise live on:
 waiting for work that never comes, it kept the lock, and every later run refused. So each
 worker asks Linux to kill it when the process that forked it ends (``PR_SET_PDEATHSIG``), and
 ends at once if that process is already gone. Fork is used where it exists (Linux, macOS): a
