@@ -43,10 +43,7 @@ def build_dashboards(con: duckdb.DuckDBPyConnection, out_dir: Path, *,
     written (index last). ``generated``: the time the pages give (now by default)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    when = generated or generated_at()
-    contexts = [make_context(con, mission, when) for mission in data.missions(con)]
-    built = [_mission_pages(ctx, out_dir) for ctx in contexts]
-    return _with_index(contexts, built, out_dir)
+    return _built_here(_contexts(con, generated or generated_at()), out_dir)
 
 
 def build_dashboards_from(database: Path, out_dir: Path, *, workers: int = 1,
@@ -61,16 +58,24 @@ def build_dashboards_from(database: Path, out_dir: Path, *, workers: int = 1,
     out_dir.mkdir(parents=True, exist_ok=True)
     when = generated or generated_at()
     with _read_only(database, config) as con:
-        missions = data.missions(con)
-        workers = min(workers, len(missions))
+        contexts = _contexts(con, when)
+        workers = min(workers, len(contexts))
         if workers <= 1 or not can_fork():
-            return build_dashboards(con, out_dir, generated=when)
+            return _built_here(contexts, out_dir)
     with forked_pool(workers) as pool:
-        built = list(pool.map(_mission_pages_from, repeat(database), missions, repeat(when),
-                              repeat(out_dir), repeat(share(config or {}, workers))))
-    with _read_only(database, config) as con:
-        contexts = [make_context(con, mission, when) for mission in missions]
-    return _with_index(contexts, built, out_dir)
+        built = list(pool.map(_mission_pages_from, repeat(database),
+                              [ctx.mission for ctx in contexts], repeat(when), repeat(out_dir),
+                              repeat(share(config or {}, workers))))
+    return _with_index(contexts, built, out_dir)  # the index reads no table
+
+
+def _contexts(con: duckdb.DuckDBPyConnection, when: dt.datetime) -> list[Context]:
+    return [make_context(con, mission, when) for mission in data.missions(con)]
+
+
+def _built_here(contexts: list[Context], out_dir: Path) -> list[Path]:
+    """Every mission's pages built in this process, one after the other, and the index."""
+    return _with_index(contexts, [_mission_pages(ctx, out_dir) for ctx in contexts], out_dir)
 
 
 class DashboardError(Exception):

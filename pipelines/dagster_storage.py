@@ -24,7 +24,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from dagster import StringSource
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     INDEX_SHARD_NAME,
     SQLITE_BUSY_TIMEOUT_SECONDS,
@@ -49,12 +48,9 @@ class ReusingSqliteEventLogStorage(SqliteEventLogStorage):
         self._db_lock = threading.RLock()
 
     @classmethod
-    def config_type(cls) -> dict[str, Any]:
-        return {"base_dir": StringSource}
-
-    @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData | None,
                           config_value: dict[str, Any]) -> ReusingSqliteEventLogStorage:
+        # Dagster's makes a SqliteEventLogStorage, whatever the class (its config_type serves)
         return cls(inst_data=inst_data, **config_value)
 
     @contextmanager
