@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from typer.testing import CliRunner
 from pipelines.cli import app
 from pipelines.demo.bulk import BULK_START, generate_bulk
 from pipelines.ingest.dry_run import dry_run
-from pipelines.ingest.load import ingest_source
+from pipelines.ingest.load import _worker_count, ingest_source
 from pipelines.ingest.warehouse import connect
 
 
@@ -167,3 +168,19 @@ def test_worker_processes_load_what_one_process_loads(reference, tmp_path: Path,
                                     ("ops.manifest", "processed_at, run_id"))]
     assert tables["1"] == tables["2"]
     assert tables["1"][2], "the bulk demo plants a few bad rows"
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity (Linux)")
+def test_reader_processes_follow_the_cpus_this_process_may_use(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under ``taskset`` or a container's CPU set, ingestion forks no more readers than it may
+    run at once."""
+    monkeypatch.delenv("POCMON_INGEST_WORKERS", raising=False)
+    allowed = os.sched_getaffinity(0)
+    try:
+        os.sched_setaffinity(0, {min(allowed)})
+        assert _worker_count(batches=8) == 1
+    finally:
+        os.sched_setaffinity(0, allowed)
+    assert _worker_count(batches=8) == min(2, len(allowed))
+    assert _worker_count(batches=1) == 1

@@ -59,3 +59,17 @@ def test_both_readers_agree_and_the_fast_one_takes_the_plain_files(
     demo_files = {path for _, path in csv_files if CORPUS not in path.parents}
     assert compared > len(demo_files) + 10
     assert fast_used >= demo_files  # every plain demo file; odd corpus files row by row
+
+
+@pytest.mark.parametrize(("text", "needs_care"), [
+    ('a;"b";c\n"d";e\n', False),         # quoted cells only
+    ('a;"b ""x"" c";d\n', True),         # a doubled quote inside a quoted cell
+    ('"a"b;c\n', True),                  # text after a closing quote
+    ('a;b"c;d\n', True),                 # a quote inside an unquoted cell
+    ('a;"b"c\n', True),
+    ('a;"b\n', True),                    # a quote left open
+    ('a;b\n"c";"d"\r\n"e";f', False),     # quotes opening lines, closing them (CRLF)
+    ('a,"b",c\n', True),                 # in a ';' file, ',' is cell text: a quote inside
+])
+def test_quotes_needing_the_row_by_row_reader(text: str, needs_care: bool) -> None:
+    assert read._quotes_need_care(text, ";") is needs_care

@@ -26,7 +26,7 @@ import pandas as pd
 
 from pipelines.contracts import Contract, load_contract
 from pipelines.faults import checkpoint
-from pipelines.forked import can_fork, forked_pool
+from pipelines.forked import can_fork, forked_pool, usable_cpus
 from pipelines.ingest.loaded_keys import LoadedKeys
 from pipelines.ingest.pseudonymise import pseudonymise
 from pipelines.ingest.read import (
@@ -559,7 +559,9 @@ def _planned_batches(candidates: list[_Candidate]) -> list[list[_Candidate]]:
 
 
 def _worker_count(batches: int) -> int:
-    wanted = int(os.environ.get(INGEST_WORKERS_ENV) or min(2, os.cpu_count() or 1))
+    """Reader processes for ``batches``: POCMON_INGEST_WORKERS, else up to 2, no more than the
+    CPUs this process may use (a container or ``taskset`` may allow fewer than the machine has)."""
+    wanted = int(os.environ.get(INGEST_WORKERS_ENV) or min(2, usable_cpus()))
     if not can_fork():
         return 1
     return max(1, min(wanted, batches))
