@@ -232,6 +232,8 @@ def test_each_bad_file_gets_its_outcome_and_a_clear_message(case: dict,
         ((row, column, rule, text),) = issues.itertuples(index=False)
         assert (pd.isna(row), pd.isna(column), rule) == (True, True, case["rule"])
         assert text.startswith(f"{name}: ") and case["message"] in text, text
+        for secret in case.get("never_quoted", []):  # personal data of the file's rows
+            assert secret not in text and secret not in message, text
         return
     assert (outcome.status, status) == ("loaded", "loaded")
     rows = case["rows"]

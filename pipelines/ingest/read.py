@@ -441,10 +441,12 @@ def _map_header(header: list[str], contract: Contract, display: str,
             seen.add(name)
     missing = [c for c in contract.required_columns if c not in seen]
     if missing:
-        found = ", ".join(repr(c) for c in header[:20]) or "nothing"
+        found = _cells_shown(header, mapped, contract)
         hints = []
         if len(header) == 1:
             hints.append("it has one column only: separate columns with , ; tab or |")
+        elif all(name is None for name in mapped):
+            hints.append("none of its cells is a column name: is the header row missing?")
         unnamed = [column_letter(i) for i, cell in enumerate(header) if not cell.strip()]
         if unnamed:
             hints.append(f"column(s) {', '.join(unnamed)} have no name (merged header "
@@ -458,6 +460,29 @@ def _map_header(header: list[str], contract: Contract, display: str,
     ignored = [cell for cell, name in zip(header, mapped, strict=True)
                if name is None and cell and normalise_name(cell) not in known]
     return mapped, ignored
+
+
+def _cells_shown(header: list[str], mapped: list[str | None], contract: Contract) -> str:
+    """The cells of a row that is not a valid header, as an error message may quote them.
+
+    The row may be data (a file without its header row): for a source with personal or
+    restricted columns, only the cells that are column names of the contract are quoted, the
+    others counted by column letter, so that no name, phone number or narrative reaches the
+    message (which goes to the quarantine report, the manifest and the run's logs).
+    """
+    if not header:
+        return "nothing"
+    if not (contract.personal_columns or contract.restricted_columns):
+        return ", ".join(repr(c) for c in header[:20])
+    named = [repr(cell) for cell, name in zip(header, mapped, strict=True) if name is not None]
+    other = [column_letter(i) for i, name in enumerate(mapped) if name is None]
+    parts = [", ".join(named[:20])] if named else []
+    if other:
+        letters = ", ".join(other[:10]) + (", ..." if len(other) > 10 else "")
+        parts.append(f"{len(other)} {'other ' if named else ''}cell(s) that are not column "
+                     f"names (column(s) {letters}), not quoted: {contract.source} files may "
+                     "hold personal data")
+    return "; ".join(parts)
 
 
 def _find_header(rows: list[list[str]], contract: Contract, display: str) -> _Header:

@@ -250,6 +250,11 @@ def make_other_sources() -> None:
     incidents[1]["victims"] = "-2"
     incidents[2]["reported_at"] = "2025-04-06 09:00"
     write("incidents", "negative_victims_reported_before.csv", csv_text(incidents))
+    unnamed = [dict(row, incident_id=f"BI-I-H{n}", reporter_name="Adut Nhial Garang",
+                    reporter_phone="+211 91 274 609",
+                    narrative="Witness 8805 saw the looting and asks for anonymity")
+               for n, row in enumerate(incidents[:2], 1)]
+    write("incidents", "no_header_row.csv", csv_text(unnamed).split("\r\n", 1)[1])
 
     trainings = [
         {"session_id": f"BI-T-{n}", "mission": "UNMISS", "course": "Community policing",
