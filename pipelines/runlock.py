@@ -88,16 +88,16 @@ def run_lock(warehouse: Path, *, wait_seconds: float = 0,
     with path.open("a+", encoding="utf-8") as handle:
         deadline = time.monotonic() + max(wait_seconds, 0)
         while not _try_lock(handle):
-            holder = _holder(handle)
+            other = _holder(handle)
             if time.monotonic() >= deadline:
                 hint = ("wait for it to finish, or pass --wait SECONDS to queue behind it"
                         if wait_seconds <= 0 else f"gave up after waiting {wait_seconds:g} s")
                 raise RunInProgress(
-                    f"another pocmon run is using the warehouse {warehouse} ({holder}); "
+                    f"another pocmon run is using the warehouse {warehouse} ({other}); "
                     f"{hint}. Nothing was changed."
                 )
             if on_wait:
-                on_wait(f"Waiting for the run in progress ({holder})...")
+                on_wait(f"Waiting for the run in progress ({other})...")
             time.sleep(0.5)
         handle.seek(0)
         handle.truncate()

@@ -4,6 +4,7 @@ takes it). Real processes and a real flock."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import pytest
 from dagster import build_init_resource_context
 
 from pipelines.defs.resources import WarehouseResource
-from pipelines.runlock import RunInProgress, run_lock
+from pipelines.runlock import RunInProgress, lock_path, run_lock
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -78,6 +79,26 @@ def test_a_dagster_run_waits_for_pocmon_run_then_refuses_after_its_limit(tmp_pat
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_run_that_waited_names_itself_to_the_next_one(tmp_path: Path) -> None:
+    """`pocmon run --wait`: once the lock is its own, others are told about this run, not the
+    one it waited for."""
+    warehouse = tmp_path / "pocmon.duckdb"
+    first = subprocess.Popen([sys.executable, "-c", HOLD, str(warehouse), "2"], cwd=REPO,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert first.stdout.readline().strip() == "held"
+        waits: list[str] = []
+        with run_lock(warehouse, wait_seconds=60, on_wait=waits.append):
+            assert waits and f"pid {first.pid}" in waits[0]
+            shown = json.loads(lock_path(warehouse).read_text("utf-8"))
+            assert shown["pid"] == os.getpid()
+            assert str(first.pid) not in shown["command"]
+            assert shown["command"].startswith("pocmon")
+    finally:
+        first.kill()
+        first.wait()
 
 
 # A run killed with -9 while it has forked workers: they must not keep its lock held.
