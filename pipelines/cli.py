@@ -136,19 +136,32 @@ def _run_weekly_job(trigger: str) -> dict:
 
 
 def _step_errors(result) -> list[str]:
-    """The failed steps and the last line of each one's error (its cause, not the wrapper)."""
+    """The failed steps and the last line of the error each one raised.
+
+    Dagster's wrappers ("Error occurred while executing op ...") are skipped, and the walk
+    down the causes stops at the first other error: pocmon's own errors (``PublishError``,
+    ``WarehouseWriteError``, ``DashboardError``) say in words what their cause says in system
+    terms, and a worker process's traceback (concurrent.futures' ``_RemoteTraceback``) is text
+    explaining the error above it. A storage failure left in system terms (DuckDB's "No space
+    left on device" during dbt) gets its plain words.
+    """
+    from pipelines.storage_errors import storage_problem
+
     errors = []
     for event in result.all_events:
         if not event.is_step_failure:
             continue
         error = event.step_failure_data.error
-        # a worker process's traceback (concurrent.futures' _RemoteTraceback) is text, not
-        # the error: stop at the error it explains
         while (error is not None and error.cause is not None
+               and error.cls_name.startswith("Dagster")
                and error.cause.cls_name != "_RemoteTraceback"):
             error = error.cause
-        message = (error.message if error else "failed").strip().splitlines()
-        errors.append(f"{event.step_key}: {message[-1] if message else 'failed'}")
+        lines = (error.message if error else "failed").strip().splitlines()
+        line = lines[-1] if lines else "failed"
+        problem = storage_problem(Exception(line))
+        if problem and problem not in line:
+            line += f" ({problem}: free space or fix the permissions and run again)"
+        errors.append(f"{event.step_key}: {line}")
     return errors
 
 

@@ -143,3 +143,38 @@ def test_every_run_logs_through_the_console_logger_that_drops_the_unbuilt_checks
     assert "dbt build of all" in said
     assert said.count("did not yield or return expected outputs") == 1
     assert "Step failed" in said
+
+
+def test_the_console_shows_a_failure_without_its_stack_trace(capsys):
+    """A failed step's error and cause reach the console; the frames under them stay in the
+    run's event log (the Dagster UI)."""
+    from dagster import DagsterInstance, job, op
+
+    from pipelines.defs.transform import console_logger
+
+    @op
+    def publish_step() -> None:
+        try:
+            raise OSError(30, "Read-only file system", "/data/published/.dashboards.tmp-1")
+        except OSError as exc:
+            raise RuntimeError("cannot publish /data/published/dashboards: the folder is on "
+                               "a read-only file system") from exc
+
+    @job(logger_defs={"console": console_logger},
+         config={"loggers": {"console": {"config": {"log_level": "INFO"}}}})
+    def failing_job():
+        publish_step()
+
+    with DagsterInstance.ephemeral() as instance:
+        result = failing_job.execute_in_process(instance=instance, raise_on_error=False)
+        logged = "\n".join(str(e.dagster_event.event_specific_data.error.to_string())
+                           for e in instance.all_logs(result.run_id)
+                           if e.dagster_event and e.dagster_event.is_step_failure)
+    printed = capsys.readouterr()
+    said = printed.out + printed.err
+    assert not result.success
+    assert "the folder is on a read-only file system" in said
+    assert "OSError: [Errno 30] Read-only file system" in said  # the cause, one line
+    assert "Stack Trace:" not in said and '  File "' not in said
+    assert "pocmon dev" in said
+    assert 'in publish_step' in logged  # the event log keeps the frames

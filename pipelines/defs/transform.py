@@ -158,11 +158,43 @@ UNBUILT_CHECKS = UnbuiltChecksFilter(pocmon_dbt_models.op.name)
 logging.getLogger("dagster._core.execution.plan.active").addFilter(UNBUILT_CHECKS)
 
 
+class WithoutStackTraces(logging.Formatter):
+    """A console formatter that leaves out the stack traces of failures: a failed step's
+    record keeps each error and cause ("cannot publish ...: the disk is full"), not the 30
+    to 100 lines of frames under each, which buried the message a user can act on. The run's
+    event log keeps the whole record (the Dagster UI shows it: ``pocmon dev``)."""
+
+    def __init__(self, inner: logging.Formatter):
+        super().__init__()
+        self.inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = self.inner.format(record)
+        if "Stack Trace:" not in text:
+            return text
+        kept: list[str] = []
+        in_frames = False
+        for line in text.splitlines():
+            if line.strip() == "Stack Trace:":
+                in_frames = True
+                continue
+            if in_frames and (line.startswith(" ") or not line.strip()):
+                continue
+            in_frames = False
+            if line.strip() or (kept and kept[-1].strip()):
+                kept.append(line)
+        kept.append("(stack traces: the run in the Dagster UI, `pocmon dev`)")
+        return "\n".join(kept)
+
+
 @logger(colored_console_logger.config_schema,
         description="Dagster's coloured console logger, without the notes on the dbt step's "
-        "unbuilt checks (UnbuiltChecksFilter).")
+        "unbuilt checks (UnbuiltChecksFilter) and without the stack traces of failures "
+        "(WithoutStackTraces; the run's event log keeps them).")
 def console_logger(init_context: InitLoggerContext) -> logging.Logger:
     """The run's console log (``console`` in the weekly job's config)."""
     log = colored_console_logger.logger_fn(init_context)
     log.addFilter(UNBUILT_CHECKS)
+    for handler in log.handlers:
+        handler.setFormatter(WithoutStackTraces(handler.formatter or logging.Formatter()))
     return log
