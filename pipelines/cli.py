@@ -226,7 +226,7 @@ def report_run(outcome: dict) -> int:
         console.print("No new files in the inbox: nothing to load.")
     if superseded:
         console.print(f"{superseded} earlier file(s) superseded by corrected re-submissions.")
-    from pipelines.ingest.load import outside_source_folders
+    from pipelines.ingest.load import linked_folders, outside_source_folders
 
     stray = outside_source_folders(settings.paths.inbox, SOURCES)
     if stray:
@@ -234,6 +234,12 @@ def report_run(outcome: dict) -> int:
             f"[yellow]Not read:[/] {len(stray)} file(s) outside the source folders, such as "
             f"{escape(stray[0])}: put each in {escape(str(settings.paths.inbox))}/<source>/ "
             f"({', '.join(SOURCES)}).", highlight=False)
+    linked = linked_folders(settings.paths.inbox, SOURCES)
+    if linked:
+        console.print(
+            f"[yellow]Not entered:[/] {len(linked)} linked folder(s) in the inbox, such as "
+            f"{escape(linked[0])}: pocmon never follows a link to a folder (it may lead "
+            "anywhere); copy the files themselves into the inbox.", highlight=False)
     report = settings.paths.published / "quarantine" / "quarantine_report.html"
     console.print(f"Warehouse:         {settings.paths.warehouse}")
     console.print(f"Quarantine report: {report}")

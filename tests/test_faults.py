@@ -198,13 +198,20 @@ def test_killed_runs_leave_a_consistent_state_and_the_next_run_completes(
 
     # 4. the next run completes: nothing lost, nothing loaded twice, outputs swapped in
     # (and a file dropped in a misspelt folder is named, not silently left unread)
+    # and so is a linked folder, which is never entered
     stray = Path(env["POCMON_INBOX"]) / "patrol" / "UNMISS_2025-W09_patrols.csv"
     stray.parent.mkdir()
     stray.write_text("patrol_id\n", encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copy(next(Path(env["POCMON_INBOX"], "patrols").rglob("*.csv")),
+                elsewhere / "UNMISS_2025-W30_patrols.csv")
+    (Path(env["POCMON_INBOX"]) / "patrols" / "linked").symlink_to(elsewhere)
     output = finish(pocmon(env, "run"))
     assert "No new files" in output or "Files processed" in output
     said = " ".join(output.split())
     assert "Not read: 1 file(s) outside the source folders, such as patrol/UNMISS_2025-W09" in said
+    assert "Not entered: 1 linked folder(s) in the inbox, such as patrols/linked" in said
     # the dbt tests of models left as they were are not run: no warning for each of them,
     # nor a line naming them all
     assert "emitted no result" not in output

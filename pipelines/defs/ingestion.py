@@ -17,7 +17,7 @@ from dagster import (
 from pipelines.config import SOURCES
 from pipelines.contracts import load_contract
 from pipelines.defs.resources import InboxResource, WarehouseResource
-from pipelines.ingest.load import SourceReport, ingest_source
+from pipelines.ingest.load import SourceReport, ingest_source, linked_folders
 from pipelines.ingest.warehouse import ensure_schema
 
 ACCOUNTING_SQL = """
@@ -72,6 +72,10 @@ def build_ingestion_asset(source: str) -> AssetsDefinition:
                 extensions=inbox.extensions, run_id=context.run_id, progress=context.log.info,
                 max_file_mb=inbox.source_max_file_mb.get(source, inbox.max_file_mb),
             )
+            for linked in linked_folders(inbox.inbox, [source]):
+                context.log.warning(f"{linked}: a linked folder, not entered (pocmon never "
+                                    "follows a link to a folder); copy its files into the "
+                                    "inbox")
             mismatches = con.execute(ACCOUNTING_SQL.format(source=source)).fetchall()
             rules = Counter(
                 rule for (rule,) in con.execute(

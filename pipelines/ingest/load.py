@@ -111,6 +111,19 @@ def discover(inbox: Path, source: str) -> list[Path]:
     return sorted(files, key=lambda p: (p.lstat().st_mtime, p.as_posix()))
 
 
+def linked_folders(inbox: Path, sources: Sequence[str]) -> list[str]:
+    """Symbolic links to folders in the source folders (inbox-relative, sorted): never
+    entered, since a link may lead anywhere, and named so that none is passed over in
+    silence. Hidden ones are left out."""
+    found = []
+    for source in sources:
+        folder = inbox / source
+        if folder.is_dir():
+            found += [p.relative_to(inbox).as_posix() for p in folder.rglob("*")
+                      if p.is_symlink() and p.is_dir() and not skipped(p, folder)]
+    return sorted(found)
+
+
 def outside_source_folders(inbox: Path, sources: Sequence[str]) -> list[str]:
     """Inbox files that no source reads: at the inbox's top, or in a folder that is not a
     source's (a misspelt ``patrol/``, say); inbox-relative, sorted. Hidden and system files
