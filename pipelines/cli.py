@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import os
 import shutil
+import socket
 import stat
 import subprocess
 import sys
@@ -28,6 +29,10 @@ from pipelines.config import (
     ConfigError,
     get_settings,
 )
+
+# tags of a run started by `pocmon run`: the process and machine running it, so that the next
+# run can tell one that was killed (its process gone) from one still going
+PID_TAG, HOST_TAG = "pocmon/pid", "pocmon/host"
 
 app = typer.Typer(
     help="pocmon: the weekly monitoring-and-evaluation job for UN police (UNPOL).\n\n"
@@ -124,15 +129,52 @@ def _run_weekly_job(trigger: str) -> dict:
 
     job = defs.resolve_job_def("weekly_job")
     instance = DagsterInstance.get()
+    for dead in _close_dead_runs(instance):
+        console.print(f"[yellow]Run {dead[:8]} had ended without finishing[/] (its process was "
+                      "killed): recorded as failed. The warehouse and the outputs stayed at "
+                      "their last consistent state; this run completes its work.")
     started = time.monotonic()
     console.print("[bold]Running the weekly job[/] (ingest, dbt build, outputs)...")
     result = job.execute_in_process(
         instance=instance,
         raise_on_error=False,
-        tags={"pocmon/trigger": trigger},
+        tags={"pocmon/trigger": trigger, PID_TAG: str(os.getpid()),
+              HOST_TAG: socket.gethostname()},
     )
     return {"run_id": result.run_id, "success": result.success,
             "seconds": time.monotonic() - started, "errors": _step_errors(result)}
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def _close_dead_runs(instance) -> list[str]:
+    """Weekly-job runs of this machine left started by a process that has ended (``kill -9``,
+    a power cut): recorded as failed, so that ``pocmon status`` does not show them running
+    forever. Called under the run lock, so no other pocmon run is going; a run whose process
+    is alive (a Dagster run waiting for the lock) is left alone. Returns their run ids."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    records = instance.get_run_records(filters=RunsFilter(
+        job_name="weekly_job", statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING]))
+    closed = []
+    for record in records:
+        run = record.dagster_run
+        pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
+        if pid is None or host != socket.gethostname() or _process_alive(int(pid)):
+            continue
+        instance.report_run_failed(run, message=(
+            f"the process running it (pid {pid}) ended before the run finished (killed?); "
+            "the warehouse and the outputs stayed at their last consistent state"))
+        closed.append(run.run_id)
+    return closed
 
 
 def _step_errors(result) -> list[str]:

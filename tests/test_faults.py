@@ -212,6 +212,10 @@ def test_killed_runs_leave_a_consistent_state_and_the_next_run_completes(
     said = " ".join(output.split())
     assert "Not read: 1 file(s) outside the source folders, such as patrol/UNMISS_2025-W09" in said
     assert "Not entered: 1 linked folder(s) in the inbox, such as patrols/linked" in said
+    # the killed runs are recorded as failed, each by the run after it, not left "started"
+    assert "had ended without finishing" in said
+    runs = finish(pocmon(env, "status"))
+    assert "STARTED" not in runs and runs.count("FAILURE") == 3, runs
     # the dbt tests of models left as they were are not run: no warning for each of them,
     # nor a line naming them all
     assert "emitted no result" not in output
