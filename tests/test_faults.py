@@ -195,6 +195,8 @@ def test_killed_runs_leave_a_consistent_state_and_the_next_run_completes(
     old_dashboards = {k: v for k, v in published_before.items() if k.startswith("dashboards/")}
     assert {k: v for k, v in published.items() if k.startswith("dashboards/")} \
         == old_dashboards
+    # and the folders published after the dashboards were not reached: all as before
+    assert published == published_before
 
     # 4. the next run completes: nothing lost, nothing loaded twice, outputs swapped in
     # (and a file dropped in a misspelt folder is named, not silently left unread)
