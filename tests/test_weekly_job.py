@@ -285,6 +285,10 @@ def test_no_personal_data_narrative_or_key_in_clear(demo_run: dict) -> None:
     assert not [s for s in secrets if any(s in v for v in values)]
     assert not any(n[:40] in v for v in values for n in narratives[:50])
     assert not any(key in v for v in values)
+    # nor in what the run printed (its summary, the quarantine's messages, Dagster's log)
+    printed = demo_run["result"].output
+    assert "Running the weekly job" in printed
+    assert [s for s in [*secrets, *narratives, key] if s in printed] == []
     # the bytes of the warehouse file (after a checkpoint), every published file, and the
     # Dagster instance (run storage, event logs, compute logs)
     con = duckdb.connect(str(_paths()["warehouse"]))
