@@ -220,13 +220,14 @@ def _unreadable_warehouse(exc: Exception) -> str:
     return f"cannot read the warehouse ({text})."
 
 
-def _warehouse_counts(run_id: str | None = None) -> tuple[list[tuple], int]:
-    """Per-source file and row counts from the manifest (this run's, or all current files)."""
+def _warehouse_counts(run_id: str | None = None) -> tuple[list[tuple], list[tuple]]:
+    """Per-source file and row counts from the manifest (this run's, or all current files),
+    and the files they superseded: (old name, its rows loaded, new name, its rows loaded)."""
     import duckdb
 
     settings = get_settings()
     if not settings.paths.warehouse.exists():
-        return [], 0
+        return [], []
     con = duckdb.connect(str(settings.paths.warehouse), read_only=True)
     try:
         where = "where run_id = ?" if run_id else "where status <> 'superseded'"
@@ -239,13 +240,30 @@ def _warehouse_counts(run_id: str | None = None) -> tuple[list[tuple], int]:
             "group by source", params,
         ).fetchall()
         superseded = con.execute(
-            f"select count(*) from ops.manifest where superseded_by in "
-            f"(select file_id from ops.manifest {where})", params,
-        ).fetchone()[0]
+            "select old.file_name, old.rows_loaded, new.file_name, new.rows_loaded "
+            "from ops.manifest as old join ops.manifest as new "
+            "on old.superseded_by = new.file_id "
+            f"where new.file_id in (select file_id from ops.manifest {where}) "
+            "order by new.file_name, old.file_name", params,
+        ).fetchall()
     finally:
         con.close()
     order = {s: i for i, s in enumerate(SOURCES)}
     return sorted(rows, key=lambda r: order.get(r[0], 99)), superseded
+
+
+def _superseded_lines(pairs: list[tuple]) -> list[str]:
+    """Each supersession of a run, with its rows: a 'late records' file for a loaded week
+    replaces the whole week, which the officer should see before publishing."""
+    lines = []
+    for old_name, old_rows, new_name, new_rows in pairs:
+        line = f"{old_name} ({old_rows:,} rows) replaced by {new_name} ({new_rows:,} rows)"
+        if old_rows >= 10 and new_rows < old_rows / 2:
+            line += (": [yellow]fewer than half the rows[/]; a re-submission replaces the whole "
+                     "week, so to add late records put them in the week's full file and send "
+                     "it again")
+        lines.append(line)
+    return lines
 
 
 def _counts_table(title: str, rows: list[tuple]) -> Table:
@@ -267,7 +285,10 @@ def report_run(outcome: dict) -> int:
     else:
         console.print("No new files in the inbox: nothing to load.")
     if superseded:
-        console.print(f"{superseded} earlier file(s) superseded by corrected re-submissions.")
+        console.print(f"{len(superseded)} earlier file(s) superseded by corrected "
+                      "re-submissions:", highlight=False)
+        for line in _superseded_lines(superseded):
+            console.print(f"  {line}", highlight=False)
     from pipelines.ingest.load import linked_folders, outside_source_folders
 
     stray = outside_source_folders(settings.paths.inbox, SOURCES)
@@ -753,11 +774,11 @@ def status(
         rows, superseded = _warehouse_counts()
     except duckdb.Error as exc:
         console.print(f"File counts not shown: {_unreadable_warehouse(exc)}")
-        rows, superseded = [], 0
+        rows, superseded = [], []
     if rows:
         console.print(_counts_table("Current files in the warehouse", rows))
         if superseded:
-            console.print(f"{superseded} file(s) superseded by corrected re-submissions "
+            console.print(f"{len(superseded)} file(s) superseded by corrected re-submissions "
                           "(kept in the manifest's history).")
     console.print(f"Warehouse: {settings.paths.warehouse}")
     console.print(f"Quarantine report: "

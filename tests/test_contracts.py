@@ -270,3 +270,55 @@ def test_a_known_file_is_not_read_again_unless_it_changed(warehouse, reference, 
                             extensions=EXTENSIONS)
     assert [f.status for f in touched.files] == ["unchanged"] and hashed == [path]
     assert warehouse.execute("select count(*) from raw.patrols").fetchone() == (1,)
+
+
+def test_a_file_saved_under_last_weeks_name_is_a_week_of_its_own(warehouse, reference,
+                                                                   tmp_path):
+    """One export name every week (export.csv, overwritten): the new week loads beside the
+    earlier one, which it never deletes; a corrected file for the same week supersedes
+    whatever its name, and so does a file of the same name when the earlier one had no good
+    row (quarantined whole, then corrected)."""
+    inbox = tmp_path / "inbox"
+    week3 = {"start_time": "2025-01-20 08:00", "end_time": "2025-01-20 10:00"}
+    export = inbox / "patrols" / "export.csv"
+
+    def run() -> list[tuple]:
+        report = ingest_source(warehouse, "patrols", inbox, reference, KEY,
+                               extensions=EXTENSIONS)
+        return [(f.file_name, f.status, f.superseded) for f in report.files
+                if f.status != "unchanged"]
+
+    write_csv(export, [GOOD_ROWS["patrols"], _second_row("patrols", {})])
+    assert run() == [("patrols/export.csv", "loaded", None)]
+    write_csv(export, [GOOD_ROWS["patrols"] | week3 | {"patrol_id": "P-3"}])
+    os.utime(export, (2_000_000_000, 2_000_000_000))
+    assert run() == [("patrols/export.csv", "loaded", None)]  # week 3, week 2 kept
+    assert warehouse.execute("select count(*) from raw.patrols").fetchone()[0] == 3
+    # a corrected week 3 under another name supersedes the week-3 export
+    write_csv(inbox / "patrols" / "week3_fixed.csv",
+              [GOOD_ROWS["patrols"] | week3 | {"patrol_id": "P-3", "persons": "12"}])
+    assert run() == [("patrols/week3_fixed.csv", "loaded", "patrols/export.csv")]
+    assert warehouse.execute("select count(*) from raw.patrols").fetchone()[0] == 3
+    # a file quarantined whole, then corrected under the same name
+    bad = inbox / "patrols" / "week5.csv"
+    week5 = {"start_time": "2025-02-03 08:00", "end_time": "2025-02-03 10:00"}
+    write_csv(bad, [GOOD_ROWS["patrols"] | week5 | {"patrol_id": "P-5", "site_id": "NOWHERE"}])
+    assert run() == [("patrols/week5.csv", "loaded", None)]
+    write_csv(bad, [GOOD_ROWS["patrols"] | week5 | {"patrol_id": "P-5"}])
+    os.utime(bad, (2_000_000_100, 2_000_000_100))
+    assert run() == [("patrols/week5.csv", "loaded", "patrols/week5.csv")]
+    assert warehouse.execute("select count(*) from raw.patrols").fetchone()[0] == 4
+    assert warehouse.execute("select count(*) from ops.quarantine").fetchone()[0] == 0
+
+
+def test_the_run_summary_names_each_supersession_and_warns_of_a_shrunken_week() -> None:
+    from pipelines.cli import _superseded_lines
+
+    corrected, late = _superseded_lines([
+        ("patrols/UNMISS_2025-W15_patrols.csv", 30, "patrols/UNMISS_2025-W15_v2.csv", 29),
+        ("patrols/UNMISS_2025-W16_patrols.csv", 30, "patrols/UNMISS_2025-W16_late.csv", 2)])
+    assert corrected == ("patrols/UNMISS_2025-W15_patrols.csv (30 rows) replaced by "
+                         "patrols/UNMISS_2025-W15_v2.csv (29 rows)")
+    assert late.startswith("patrols/UNMISS_2025-W16_patrols.csv (30 rows) replaced by "
+                           "patrols/UNMISS_2025-W16_late.csv (2 rows): ")
+    assert "fewer than half the rows" in late and "full file" in late

@@ -290,10 +290,16 @@ def span_covers(new_slot: str | None, old_slot: str | None) -> bool:
 
 def replaces(contract: Contract, name: str, slot: str | None, old_name: str,
              old_slot: str | None) -> bool:
-    """A file supersedes a loaded one of the same name or slot (or, for ``span`` periods, one
-    whose span it covers)."""
-    return (name == old_name or (slot is not None and old_slot == slot)
-            or (contract.period.grain == "span" and span_covers(slot, old_slot)))
+    """A file supersedes a loaded one of the same slot (source, missions, period: a corrected
+    re-submission, whatever its name), or of the same name when that one has no good row to
+    lose (a file quarantined whole, corrected), or, for ``span`` periods, one of the same name
+    or whose span it covers. A file of the same name for another period (an export saved
+    under one name every week) is a file of its own: it never deletes the earlier week."""
+    if slot is not None and old_slot == slot:
+        return True
+    if contract.period.grain == "span":
+        return name == old_name or span_covers(slot, old_slot)
+    return name == old_name and old_slot is None
 
 
 def _supersede(con: duckdb.DuckDBPyConnection, contract: Contract, candidate: _Candidate,
