@@ -31,6 +31,16 @@ create table if not exists ops.dbt_builds (
     selection varchar not null        -- 'all', or the dbt selection it ran
 )
 """
+# every build started, successful or not: one started after the last successful build failed
+# or was killed, and may have left seeds and models of another fingerprint (a reference file
+# with an error, since restored), so the next build rebuilds all
+ATTEMPTS_DDL = """
+create table if not exists ops.dbt_build_attempts (
+    run_id varchar,
+    started_at timestamp not null,    -- UTC, as ops.dbt_builds.started_at
+    fingerprint varchar not null
+)
+"""
 SKIPPED_FOLDERS = {"target", "logs", "dbt_packages", "__pycache__"}
 PACKAGES = ("dbt-core", "dbt-duckdb", "duckdb")
 # the dbt source of the file manifest and the quarantine: any processed file changes it
@@ -105,6 +115,12 @@ def plan_build(con: duckdb.DuckDBPyConnection, fingerprint: str,
     if last is None:
         return BuildPlan(None, "no earlier build of this warehouse is on record")
     since, built_from = last
+    con.execute(ATTEMPTS_DDL)
+    (unfinished,) = con.execute("select count(*) from ops.dbt_build_attempts "
+                                "where started_at > ?", [since]).fetchone()
+    if unfinished:
+        return BuildPlan(None, "the last dbt build did not finish (it failed or was stopped), "
+                               "so every model and seed is built again")
     if built_from != fingerprint:
         return BuildPlan(None, "the dbt project, pocmon's code or a dbt or DuckDB version "
                                "changed since the last build")
@@ -116,6 +132,14 @@ def plan_build(con: duckdb.DuckDBPyConnection, fingerprint: str,
     select = (*(f"source:raw.{s}+" for s in sources), f"source:{OPS_SOURCE}+")
     return BuildPlan(select, f"new files of {', '.join(sources)} since the last build",
                      tuple(sources))
+
+
+def record_attempt(con: duckdb.DuckDBPyConnection, run_id: str | None,
+                   started_at: dt.datetime, fingerprint: str) -> None:
+    """Note that a build starts (``started_at`` as its ``record_build`` will say)."""
+    con.execute(ATTEMPTS_DDL)
+    con.execute("insert into ops.dbt_build_attempts values (?, ?, ?)",
+                [run_id, started_at, fingerprint])
 
 
 def record_build(con: duckdb.DuckDBPyConnection, run_id: str | None, started_at: dt.datetime,

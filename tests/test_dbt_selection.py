@@ -14,6 +14,7 @@ from pipelines.dbt_selection import (
     BuildPlan,
     plan_build,
     project_fingerprint,
+    record_attempt,
     record_build,
     utc_now,
 )
@@ -62,6 +63,24 @@ def test_only_what_new_files_reach_is_built(con) -> None:
     assert [r[0] for r in con.execute(
         "select selection from ops.dbt_builds order by finished_at").fetchall()] == [
         "all", "source:raw.patrols+ source:raw.surveys+ source:ops+"]
+
+
+def test_after_a_build_that_did_not_finish_everything_is_built(con) -> None:
+    """A build that failed or was killed may have left seeds and models of another
+    fingerprint (a reference file with an error, loaded as a seed, then restored): the next
+    build builds all, whatever the fingerprint says, until one succeeds."""
+    started = utc_now()
+    record_attempt(con, "run-1", started, "f")
+    record_build(con, "run-1", started, "f", BuildPlan(None, "first"))
+    assert plan_build(con, "f").select == ()  # its own attempt, finished
+    later = started + dt.timedelta(seconds=10)
+    record_attempt(con, "run-2", later, "g")  # the reference changed; the build failed
+    _processed(con, "patrols", later + dt.timedelta(seconds=5))
+    plan = plan_build(con, "f")  # the file restored: the same fingerprint as run-1's
+    assert plan.select is None and "did not finish" in plan.reason
+    record_attempt(con, "run-3", later + dt.timedelta(seconds=20), "f")
+    record_build(con, "run-3", later + dt.timedelta(seconds=20), "f", plan)
+    assert plan_build(con, "f").select == ()
 
 
 def test_models_left_as_they_are_come_parents_first_and_none_is_downstream() -> None:

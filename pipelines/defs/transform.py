@@ -24,6 +24,7 @@ from pipelines.dbt_selection import (
     BuildPlan,
     plan_build,
     project_fingerprint,
+    record_attempt,
     record_build,
     utc_now,
 )
@@ -90,6 +91,9 @@ def pocmon_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource,
     context.log.info(f"no dbt build: {plan.reason}" if plan.select == () else
                      f"dbt build of {plan.label}: {plan.reason}")
     started = utc_now()
+    if plan.select != () and not context.is_subset:
+        with warehouse.get_connection() as con:
+            record_attempt(con, context.run_id, started, fingerprint)
     # the models this run leaves as they are first: none depends on one it rebuilds, and
     # Dagster wants a multi-asset's outputs in dependency order
     manifest = json.loads(dbt_project.manifest_path.read_text("utf-8"))
