@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 PROJECT_ROOT = Path(os.environ.get("POCMON_HOME", Path(__file__).resolve().parents[1]))
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -27,7 +27,12 @@ class ConfigError(ValueError):
     """The configuration file is missing, not YAML, or has a setting of the wrong kind."""
 
 
-class Paths(BaseModel):
+class _Settings(BaseModel):
+    # a misspelt setting is an error, not a default taken in silence
+    model_config = ConfigDict(extra="forbid")
+
+
+class Paths(_Settings):
     inbox: Path
     warehouse: Path
     published: Path
@@ -36,16 +41,40 @@ class Paths(BaseModel):
     demo_truth: Path
 
 
-class Schedule(BaseModel):
+class Schedule(_Settings):
     cron: str = "0 6 * * 1"
     timezone: str = "UTC"
 
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, cron: str) -> str:
+        """Five fields, as Dagster's schedule reads them (its own check)."""
+        from dagster._utils.schedules import is_valid_cron_string
 
-class SensorSettings(BaseModel):
+        if not is_valid_cron_string(cron):
+            raise ValueError("not a cron schedule: five fields, minute hour day-of-month "
+                             "month day-of-week (0-6, Sunday 0), e.g. '0 6 * * 1' for "
+                             "Mondays at 06:00")
+        return cron
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, timezone: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("not a time zone of the IANA database, e.g. UTC, "
+                             "Africa/Bangui, Africa/Juba") from exc
+        return timezone
+
+
+class SensorSettings(_Settings):
     minimum_interval_seconds: int = 60
 
 
-class InboxSettings(BaseModel):
+class InboxSettings(_Settings):
     extensions: list[str] = Field(default_factory=lambda: [".csv", ".xlsx", ".geojson"])
     max_file_mb: float = 50
     source_max_file_mb: dict[str, float] = Field(default_factory=dict)
@@ -66,7 +95,7 @@ class InboxSettings(BaseModel):
         return self.source_max_file_mb.get(source, self.max_file_mb)
 
 
-class Settings(BaseModel):
+class Settings(_Settings):
     paths: Paths
     schedule: Schedule = Schedule()
     sensor: SensorSettings = SensorSettings()
@@ -88,7 +117,7 @@ def load_settings(config_file: Path | None = None) -> Settings:
         os.environ.get("POCMON_CONFIG", PROJECT_ROOT / "config" / "pocmon.yaml")
     )
     try:
-        raw = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+        raw = yaml.load(config_file.read_text(encoding="utf-8"), _UniqueKeyLoader) or {}  # noqa: S506
     except OSError as exc:
         raise ConfigError(f"{config_file}: cannot read the configuration "
                           f"({exc.strerror or exc})") from exc
@@ -108,11 +137,41 @@ def load_settings(config_file: Path | None = None) -> Settings:
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
-            + ("" if error["type"] == "missing" else f" (it is {error['input']!r})")
-            for error in exc.errors())
+        problems = "; ".join(_problem(error) for error in exc.errors())
         raise ConfigError(f"{config_file}: {problems}") from exc
+
+
+def _problem(error: dict) -> str:
+    """One validation error of the settings, in words."""
+    where = ".".join(str(part) for part in error["loc"])
+    if error["type"] == "extra_forbidden":
+        model: type[BaseModel] = Settings
+        for part in error["loc"][:-1]:
+            annotation = model.model_fields[str(part)].annotation
+            model = annotation if isinstance(annotation, type) else model
+        return f"{where}: not a setting pocmon knows (it knows {', '.join(model.model_fields)})"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{where}: {message}" + ("" if error["type"] == "missing"
+                                    else f" (it is {error['input']!r})")
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (YAML would keep the last
+    in silence: a second ``inbox:`` block replacing the first)."""
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict:
+    seen: set[object] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the setting {key!r} is given twice", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
 
 
 @lru_cache(maxsize=1)

@@ -30,8 +30,16 @@ def test_extensions_are_normalised(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("change", "expected"), [
     (lambda raw: raw["inbox"].update(extensions=[".csv", ".xls"]),
-     "inbox.extensions: Value error, pocmon cannot read .xls files; it reads .csv, .xlsx, "
+     "inbox.extensions: pocmon cannot read .xls files; it reads .csv, .xlsx, "
      ".geojson, .json"),
+    (lambda raw: raw["schedule"].update(timezone="Africa/Bangu"),
+     "schedule.timezone: not a time zone of the IANA database, e.g. UTC, Africa/Bangui"),
+    (lambda raw: raw["schedule"].update(cron="0 6 * * 8"),
+     "schedule.cron: not a cron schedule: five fields"),
+    (lambda raw: raw.update(inbx={"max_file_mb": 10}),
+     "inbx: not a setting pocmon knows (it knows paths, schedule, sensor, inbox)"),
+    (lambda raw: raw["inbox"].update(max_file_mbs=10),
+     "inbox.max_file_mbs: not a setting pocmon knows (it knows extensions, max_file_mb,"),
     (lambda raw: raw["inbox"].update(max_file_mb="fifty"),
      "inbox.max_file_mb: Input should be a valid number"),
     (lambda raw: raw["paths"].pop("reference"), "paths.reference: Field required"),
@@ -43,6 +51,17 @@ def test_a_wrong_setting_names_the_file_and_the_setting(tmp_path: Path, change,
     with pytest.raises(ConfigError) as raised:
         load_settings(path)
     assert str(raised.value).startswith(f"{path}: ") and expected in str(raised.value)
+
+
+def test_a_setting_given_twice_is_refused(tmp_path: Path) -> None:
+    """YAML keeps the last of two `inbox:` blocks in silence; pocmon names the line."""
+    twice = tmp_path / "twice.yaml"
+    twice.write_text(SHIPPED.read_text(encoding="utf-8") + "\ninbox:\n  max_file_mb: 5\n",
+                     encoding="utf-8")
+    lines = twice.read_text(encoding="utf-8").count("\n")
+    twice_at = f"(?s)the setting 'inbox' is given twice.*line {lines - 1}"
+    with pytest.raises(ConfigError, match=twice_at):
+        load_settings(twice)
 
 
 def test_unreadable_or_broken_files(tmp_path: Path) -> None:
