@@ -60,7 +60,8 @@ def build_quarantine_report(con: duckdb.DuckDBPyConnection, folder: Path) -> dic
     for column in published.columns:
         if published[column].dtype == object or pd.api.types.is_string_dtype(published[column]):
             published[column] = published[column].map(neutralise, na_action="ignore")
-    published.to_csv(folder / "quarantine_report.csv", index=False)
+    # with a BOM, as the indicator exports: Excel then reads the accents as UTF-8
+    published.to_csv(folder / "quarantine_report.csv", index=False, encoding="utf-8-sig")
     rejected = issues[issues["file_status"] == "rejected"]
     rows = issues[issues["file_status"] == "loaded"]
     n_rows = rows[["file", "row"]].drop_duplicates().shape[0]

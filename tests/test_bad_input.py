@@ -360,7 +360,9 @@ def test_quarantine_report_csv_neutralises_formula_values(corpus_run: CorpusRun,
     from dashboards.quarantine_report import build_quarantine_report
 
     build_quarantine_report(corpus_run.con, tmp_path)
-    with (tmp_path / "quarantine_report.csv").open(encoding="utf-8", newline="") as handle:
+    # with a byte order mark, or Excel reads the accents of French messages as Latin-1
+    assert (tmp_path / "quarantine_report.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    with (tmp_path / "quarantine_report.csv").open(encoding="utf-8-sig", newline="") as handle:
         cells = [cell for row in csv.reader(handle) for cell in row]
     assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
     assert "'=HYPERLINK(\"http://example.org/?\"&A1,\"details\")" in cells

@@ -194,6 +194,7 @@ def test_key_loaded_by_an_earlier_batch_of_the_same_run_is_quarantined(
         ("binary.csv", b"\x00\x01\x02PK\x00\x00", "not a text CSV file"),
         ("fake.xlsx", b"%PDF-1.4 not a workbook", "not an Excel workbook"),
         ("notes.txt", b"hello", "unsupported file type '.txt'"),
+        ("week.ods", b"PK\x03\x04 a LibreOffice sheet", "save it as an Excel Workbook (.xlsx)"),
     ],
 )
 def test_unreadable_file_is_rejected_whole_with_one_message(name, content, fragment, warehouse,

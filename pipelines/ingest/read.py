@@ -513,6 +513,10 @@ def _find_header(rows: list[list[str]], contract: Contract, display: str) -> _He
 TYPE_HINTS = {
     ".xls": "save it as an Excel Workbook (.xlsx)",
     ".xlsm": "save it as an Excel Workbook (.xlsx)",
+    ".xlsb": "save it as an Excel Workbook (.xlsx)",
+    ".ods": "save it as an Excel Workbook (.xlsx): in LibreOffice, File > Save As, "
+            "Excel 2007-365",
+    ".numbers": "export it as an Excel Workbook (.xlsx)",
     ".zip": "extract its files into the inbox instead",
     ".txt": "if it is a delimited text export, give it the .csv extension",
     ".tsv": "give it the .csv extension (the separator is detected)",
