@@ -17,6 +17,7 @@ import unicodedata
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from pipelines.config import READABLE_TYPES, InboxSettings
-from pipelines.contracts import Contract
+from pipelines.contracts import Contract, load_contracts
 
 DELIMITERS = ",;\t|"
 MB = 1 << 20
@@ -451,6 +452,9 @@ def _map_header(header: list[str], contract: Contract, display: str,
         if unnamed:
             hints.append(f"column(s) {', '.join(unnamed)} have no name (merged header "
                          "cells?): give every column its own name in one header row")
+        hints += [f"it looks like {'an' if other[0] in 'aeiou' else 'a'} {other} file: put "
+                  f"it in the inbox's {other}/ folder"
+                  for other in _sources_matching(header) if other != contract.source]
         raise FileRejected(
             f"{display}: wrong header for a {contract.source} file: missing required "
             f"column(s) {', '.join(missing)}; row {row_number} holds {found}"
@@ -462,26 +466,45 @@ def _map_header(header: list[str], contract: Contract, display: str,
     return mapped, ignored
 
 
+@lru_cache(maxsize=1)
+def _column_names() -> dict[str, frozenset[str]]:
+    """Each source's column names and aliases, normalised."""
+    return {source: frozenset(normalise_name(a) for spec in contract.columns.values()
+                              for a in (spec.name, *spec.aliases))
+            for source, contract in load_contracts().items()}
+
+
+def _sources_matching(header: list[str]) -> list[str]:
+    """The sources whose every required column this header row names."""
+    cells = {normalise_name(cell) for cell in header}
+    matching = []
+    for source, contract in load_contracts().items():
+        required = [contract.columns[c] for c in contract.required_columns]
+        if required and all(cells & {normalise_name(a) for a in (spec.name, *spec.aliases)}
+                            for spec in required):
+            matching.append(source)
+    return matching
+
+
 def _cells_shown(header: list[str], mapped: list[str | None], contract: Contract) -> str:
     """The cells of a row that is not a valid header, as an error message may quote them.
 
-    The row may be data (a file without its header row): for a source with personal or
-    restricted columns, only the cells that are column names of the contract are quoted, the
+    The row may be data (a file without its header row, or an incidents file in another
+    source's folder): only the cells that are column names of some source are quoted, the
     others counted by column letter, so that no name, phone number or narrative reaches the
     message (which goes to the quarantine report, the manifest and the run's logs).
     """
-    if not header:
+    if not any(cell.strip() for cell in header):
         return "nothing"
-    if not (contract.personal_columns or contract.restricted_columns):
-        return ", ".join(repr(c) for c in header[:20])
-    named = [repr(cell) for cell, name in zip(header, mapped, strict=True) if name is not None]
-    other = [column_letter(i) for i, name in enumerate(mapped) if name is None]
-    parts = [", ".join(named[:20])] if named else []
+    names = frozenset().union(*_column_names().values())
+    quoted = [repr(cell) for cell in header if normalise_name(cell) in names]
+    other = [column_letter(i) for i, cell in enumerate(header)
+             if cell.strip() and normalise_name(cell) not in names]  # empty: "no name"
+    parts = [", ".join(quoted[:20])] if quoted else []
     if other:
         letters = ", ".join(other[:10]) + (", ..." if len(other) > 10 else "")
-        parts.append(f"{len(other)} {'other ' if named else ''}cell(s) that are not column "
-                     f"names (column(s) {letters}), not quoted: {contract.source} files may "
-                     "hold personal data")
+        parts.append(f"{len(other)} {'other ' if quoted else ''}cell(s) that are not column "
+                     f"names (column(s) {letters}), not quoted: they may hold personal data")
     return "; ".join(parts)
 
 

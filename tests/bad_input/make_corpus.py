@@ -255,6 +255,8 @@ def make_other_sources() -> None:
                     narrative="Witness 8805 saw the looting and asks for anonymity")
                for n, row in enumerate(incidents[:2], 1)]
     write("incidents", "no_header_row.csv", csv_text(unnamed).split("\r\n", 1)[1])
+    write("patrols", "incidents_in_patrols_folder.csv", csv_text(unnamed))
+    write("patrols", "incidents_without_header.csv", csv_text(unnamed).split("\r\n", 1)[1])
 
     trainings = [
         {"session_id": f"BI-T-{n}", "mission": "UNMISS", "course": "Community policing",
