@@ -119,8 +119,21 @@ def run_weekly_job(trigger: str, wait_seconds: float = 0) -> dict:
         return _run_weekly_job(trigger)
 
 
+def _checked_reference():
+    """The reference data, or one clear message naming the file, row and column at fault
+    (before any file is loaded or any dbt seed rebuilt from it)."""
+    from pipelines.reference import ReferenceError, load_reference
+
+    try:
+        return load_reference()
+    except ReferenceError as exc:
+        raise PocmonError(f"{exc}. Nothing was changed: fix the reference file and run "
+                          "again.") from exc
+
+
 def _run_weekly_job(trigger: str) -> dict:
     get_settings()
+    _checked_reference()
     _dagster_home()
     prepare_dbt()
     from dagster import DagsterInstance
@@ -708,11 +721,13 @@ def validate(
     """
     from pipelines.ingest.dry_run import dry_run
     from pipelines.ingest.load import format_issue
-    from pipelines.reference import load_reference
 
     if source is not None and source not in SOURCES:
         raise _fail(f"unknown source '{source}': use one of {', '.join(SOURCES)}")
-    reference = load_reference()
+    try:
+        reference = _checked_reference()
+    except PocmonError as exc:
+        raise _fail(escape(str(exc))) from exc
     failed = 0
     for path in files:
         result = dry_run(path, reference, source,

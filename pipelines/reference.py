@@ -86,25 +86,83 @@ class Reference:
         return out
 
 
+class ReferenceError(ValueError):  # noqa: A001 (pocmon's, not the builtin weakref error)
+    """A reference file is missing or has an error: the message names the file, the row (as
+    a spreadsheet shows it: the header is row 1) and the column, and what to fix."""
+
+
+# the columns pocmon reads of each reference file, and the key unique in it
+COLUMNS = {
+    "missions": (["mission_id", "timezone", "country", "country_iso3"], ["mission_id"]),
+    "sectors": (["sector_id", "mission_id"], ["mission_id", "sector_id"]),
+    "sites": (["site_id", "mission_id", "sector_id", "population", "latitude", "longitude"],
+              ["mission_id", "site_id"]),
+    "units": (["unit_id", "mission_id"], ["mission_id", "unit_id"]),
+}
+
+
+def _read(folder: Path, name: str) -> pd.DataFrame:
+    path = folder / f"{name}.csv"
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError as exc:
+        raise ReferenceError(f"{path}: the reference file is missing") from exc
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ReferenceError(f"{path}: not a readable CSV file ({exc})") from exc
+    columns, key = COLUMNS.get(name, ([], []))
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ReferenceError(f"{path}: no column {', '.join(missing)} (its header has "
+                             f"{', '.join(frame.columns)}); restore the header row")
+    if key:
+        twice = frame[frame.duplicated(key, keep=False)]
+        if not twice.empty:
+            first = twice.groupby(key, sort=False).head(2)
+            rows = " and ".join(str(i + 2) for i in first.index[:2])
+            what = ", ".join(f"{c} {first.iloc[0][c]!r}" for c in key)
+            raise ReferenceError(f"{path}, rows {rows}: {what} is given twice; each must be "
+                                 "in the file once")
+    return frame
+
+
+def _numbers(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
+    for column in columns:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = values.isna()
+        if bad.any():
+            row = int(bad.idxmax())
+            raise ReferenceError(f"{path}, row {row + 2}, column {column}: "
+                                 f"{frame.at[row, column]!r} is not a number")
+        frame[column] = values
+
+
 def load_reference(folder: Path | None = None) -> Reference:
-    """Read the reference CSV files; every column is read as text except numbers."""
+    """Read the reference CSV files; every column is read as text except numbers. A file with
+    an error raises ``ReferenceError`` naming the file, row and column."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     folder = folder or get_settings().paths.reference
-    read = lambda name: pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)  # noqa: E731
-    missions = read("missions")
+    missions = _read(folder, "missions")
+    for row, zone in missions["timezone"].items():
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ReferenceError(
+                f"{folder / 'missions.csv'}, row {row + 2}, column timezone: {zone!r} is not "
+                "a time zone of the IANA database (e.g. Africa/Bangui, Africa/Juba)") from exc
     if "date_format" in missions:
         missions["date_format"] = missions["date_format"].replace("", "iso")
         unknown = sorted(set(missions["date_format"]) - set(DATE_FORMATS))
         if unknown:
-            raise ValueError(f"missions.csv: unknown date_format {unknown}; use one of "
-                             f"{', '.join(DATE_FORMATS)}")
-    sites = read("sites")
-    for col in ("population", "latitude", "longitude"):
-        sites[col] = pd.to_numeric(sites[col])
+            raise ReferenceError(f"{folder / 'missions.csv'}: unknown date_format {unknown}; "
+                                 f"use one of {', '.join(DATE_FORMATS)}")
+    sites = _read(folder, "sites")
+    _numbers(sites, ["population", "latitude", "longitude"], folder / "sites.csv")
     optional = {}
     for name in ("public_names", "country_bounds"):
         if (folder / f"{name}.csv").exists():
-            optional[name] = read(name)
+            optional[name] = _read(folder, name)
     if "country_bounds" in optional:
-        for col in BOUNDS_COLUMNS[1:]:
-            optional["country_bounds"][col] = pd.to_numeric(optional["country_bounds"][col])
-    return Reference(missions, read("sectors"), sites, read("units"), **optional)
+        _numbers(optional["country_bounds"], BOUNDS_COLUMNS[1:], folder / "country_bounds.csv")
+    return Reference(missions, _read(folder, "sectors"), sites, _read(folder, "units"),
+                     **optional)
