@@ -344,7 +344,9 @@ def build_expectations(contract: Contract, reference: Reference,
             expectations.append(
                 gxe.ExpectColumnValuesToBeInSet(
                     column=name, value_set=sorted(reference.ids(spec.reference)),
-                    meta=meta("reference"),
+                    # the missions are few: the message lists them
+                    meta=meta("reference") | ({"known": sorted(reference.ids("missions"))}
+                                              if spec.reference == "missions" else {}),
                 )
             )
             if _checks_mission(spec, name, contract):
@@ -484,7 +486,10 @@ def _detail(rule: str, column: str, text: str | None, spec: ColumnSpec | None,
     if rule == "range":
         return f"{shown} is outside the allowed range {spec.min:g} to {spec.max:g}"
     if rule == "reference":
-        return f"{shown} is not a known {spec.reference[:-1]} in the reference data"
+        known = meta.get("known")
+        return (f"{shown} is not a known {spec.reference[:-1]} in the reference data"
+                + (f" (the missions are {', '.join(known)}; a new one is added to "
+                   "missions.csv in the reference data)" if known else ""))
     if rule == "belongs_to_mission":
         return f"{shown} does not belong to the row's mission"
     if rule == "unique_in_file":
