@@ -323,3 +323,28 @@ def test_the_run_summary_names_each_supersession_and_warns_of_a_shrunken_week() 
     assert late.startswith("patrols/UNMISS_2025-W16_patrols.csv (30 rows) replaced by "
                            "patrols/UNMISS_2025-W16_late.csv (2 rows): ")
     assert "fewer than half the rows" in late and "full file" in late
+
+
+def test_a_copy_of_a_file_under_another_name_is_named_not_loaded(warehouse, reference,
+                                                                 tmp_path):
+    inbox = tmp_path / "inbox"
+    original = write_csv(inbox / "patrols" / "week1.csv", [GOOD_ROWS["patrols"]])
+    said: list[str] = []
+
+    def run() -> None:
+        ingest_source(warehouse, "patrols", inbox, reference, KEY, extensions=EXTENSIONS,
+                      progress=said.append)
+
+    run()
+    (inbox / "patrols" / "Copy of week1.csv").write_bytes(original.read_bytes())
+    run()  # a copy of a file loaded before: nothing new, but said
+    assert ("patrols: patrols/Copy of week1.csv holds the same content as patrols/week1.csv: "
+            "not loaded again") in said
+    week3 = {"start_time": "2025-01-20 08:00", "end_time": "2025-01-20 10:00",
+             "patrol_id": "P-3"}
+    first = write_csv(inbox / "patrols" / "a_week3.csv", [GOOD_ROWS["patrols"] | week3])
+    (inbox / "patrols" / "b_week3.csv").write_bytes(first.read_bytes())
+    run()  # two identical new files in one run: the first loads, the other is named
+    assert ("patrols: patrols/b_week3.csv holds the same content as patrols/a_week3.csv: "
+            "not loaded again") in said
+    assert warehouse.execute("select count(*) from raw.patrols").fetchone()[0] == 2

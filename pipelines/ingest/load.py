@@ -528,6 +528,8 @@ def ingest_source(con: duckdb.DuckDBPyConnection, source: str, inbox: Path,
     candidates, report.files = read_candidates(paths, inbox, contract, known,
                                                max_file_mb=max_file_mb, read=False,
                                                known_files=quick, extensions=extensions)
+    for copy, original in _copies(contract.source, report.files, candidates, processed):
+        say(f"{source}: {copy} holds the same content as {original}: not loaded again")
     if not candidates:
         say(f"{source}: {len(paths)} file(s), nothing new")
         return report
@@ -561,6 +563,20 @@ def ingest_source(con: duckdb.DuckDBPyConnection, source: str, inbox: Path,
             "loaded before is unchanged; free space or fix the permissions and run again."
         ) from exc
     return report
+
+
+def _copies(source: str, unchanged: list[FileOutcome], candidates: list[_Candidate],
+            processed: list[tuple]) -> list[tuple[str, str]]:
+    """(copy, original) for each file skipped as the same content as another file of another
+    name (a 'Copy of ...' beside the original, processed before or in this run), so that
+    none is passed over in silence."""
+    names: dict[str, list[str]] = {}
+    for digest, name, *_ in processed:
+        names.setdefault(f"{source}-{digest[:16]}", []).append(name)
+    for candidate in candidates:
+        names.setdefault(candidate.file_id, []).append(candidate.name)
+    return [(outcome.file_name, names[outcome.file_id][0]) for outcome in unchanged
+            if outcome.file_id in names and outcome.file_name not in names[outcome.file_id]]
 
 
 def _planned_batches(candidates: list[_Candidate]) -> list[list[_Candidate]]:
