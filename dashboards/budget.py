@@ -38,6 +38,8 @@ TEXT = {
                       "the period as set in the indicator targets.",
         "fy_finding": "{fy}: {on_out} of {n_out} outputs with a target on track; {on_oc} of "
                       "{n_oc} outcomes on track",
+        "fy_unrated": "; not rated yet: {n} more with a target (a count over a year in "
+                      "progress is not compared with the whole year's target)",
         "outputs": "Outputs: planned against delivered",
         "outcomes": "Outcomes: what the outputs achieved",
         "planned": "Planned (target)", "delivered": "Delivered", "share": "% of target",
@@ -62,6 +64,8 @@ TEXT = {
                       "période.",
         "fy_finding": "{fy} : {on_out} produits sur {n_out} dotés d'une cible en bonne voie ; "
                       "{on_oc} résultats sur {n_oc} en bonne voie",
+        "fy_unrated": " ; pas encore évalués : {n} autres dotés d'une cible (un total sur un "
+                      "exercice en cours n'est pas comparé à la cible de l'exercice entier)",
         "outputs": "Produits : prévus et réalisés",
         "outcomes": "Résultats : ce que les produits ont permis",
         "planned": "Prévu (cible)", "delivered": "Réalisé", "share": "% de la cible",
@@ -124,9 +128,13 @@ def _fiscal_year(page: Page, ctx: Context, rows: pd.DataFrame, fy: str) -> None:
 
     out_rated, oc_rated = rated(outputs), rated(outcomes)
     with_target = [by_code[c] for c in outputs if _share(by_code[c]) is not None]
+    # with a target but no status: a sum over a year in progress (is_partial_period)
+    unrated = [by_code[c] for c in outputs + outcomes if by_code[c]["status"] is None
+               and not by_code[c]["suppressed"] and pd.notna(by_code[c]["target"])]
     page.finding(w("fy_finding", fy=fy_name, n_out=len(out_rated), n_oc=len(oc_rated),
                    on_out=sum(r["status"] == "on_track" for r in out_rated),
-                   on_oc=sum(r["status"] == "on_track" for r in oc_rated)))
+                   on_oc=sum(r["status"] == "on_track" for r in oc_rated))
+                 + (w("fy_unrated", n=len(unrated)) if unrated else ""))
     if rows["is_partial_period"].fillna(False).astype(bool).any() and ctx.as_of:
         page.note(w("fy_partial", end=fmt_date(min(ctx.as_of.week_end,
                                                    first["period_end"].date()), ctx.lang)))

@@ -445,3 +445,32 @@ def test_index_links_every_dashboard(visits, built) -> None:
     links = visits["index.html"]["links"]
     pages = {p.resolve().as_uri() for p in built["paths"] if p.name != "index.html"}
     assert pages <= set(links)
+
+
+def test_the_budget_year_counts_outputs_it_cannot_rate_yet(demo_warehouse, tmp_path) -> None:
+    """A sum over a year in progress has no status: the year's finding says how many such
+    outputs and outcomes with a target there are, instead of leaving them out of its count."""
+    from dashboards.budget import render as render_budget
+
+    copy = tmp_path / "partial_year.duckdb"
+    shutil.copy(demo_warehouse, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        latest = """(select max(period_label) from marts.fct_indicator_values
+                     where mission_id = $m and period_type = 'fiscal_year')"""
+        rows = """mission_id = $m and level = 'mission' and period_type = 'fiscal_year'
+                  and disaggregation = 'total' and period_label = {latest}
+                  and indicator_code in (select indicator_code from marts.dim_indicators
+                                         where kind = 'output' and aggregation = 'sum')"""
+        con.execute(f"update marts.fct_indicator_values set status = null, target = 100, "
+                    f"suppressed = false, is_partial_period = true "
+                    f"where {rows.format(latest=latest)}", {"m": ENGLISH})
+        (unrated,) = con.execute(f"select count(*) from marts.fct_indicator_values "
+                                 f"where {rows.format(latest=latest)}", {"m": ENGLISH}).fetchone()
+        mission = next(m for m in data.missions(con) if m.mission_id == ENGLISH)
+        page = render_budget(make_context(con, mission, generated_at()))
+    finally:
+        con.close()
+    assert unrated >= 2
+    assert re.search(rf'<h3 class="finding">[^<]*outputs with a target on track[^<]*not rated '
+                     rf"yet: {unrated} more with a target", page), page[:2000]
