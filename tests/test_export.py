@@ -539,6 +539,9 @@ def test_rewrites_atomically(env: Path) -> None:
 @pytest.mark.parametrize(("args", "message"), [
     (["-p", "2025-13"], "'2025-13' is not a period label: use a fiscal year FY2025-26"),
     (["-p", "Q3 2025"], "is not a period label"),
+    (["-p", "FY2025"], "(did you mean FY2024-25, FY2025-26?)"),
+    (["-p", "2025-26"], "(did you mean FY2025-26?)"),
+    (["-p", "2025-W00"], "(did you mean 2025-W01?)"),
     (["-p", "2031-Q3"], "period 2031-Q3 is not in the reporting calendar, which has quarters "
                         "2024-Q3 to 2026-Q2; nearest: 2026-Q1, 2026-Q2"),
     (["-p", "FY2024-25"], "no indicator values for FY2024-25 (or its quarters) in any "

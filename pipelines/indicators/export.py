@@ -138,6 +138,21 @@ def normalise_period(text: str) -> tuple[str, str]:
     raise ExportError(f"'{text}' is not a period label: use {PERIOD_FORMATS}")
 
 
+def _meant(text: str) -> list[str]:
+    """The labels a malformed one most likely meant: a fiscal year written with one year
+    (FY2025: the one ending or the one starting in 2025) or without FY (2025-26), week 0."""
+    raw = text.strip().upper().replace(" ", "")
+    if m := re.fullmatch(r"FY(\d{4})", raw):
+        year = int(m[1])
+        return [f"FY{year - 1}-{year % 100:02d}", f"FY{year}-{(year + 1) % 100:02d}"]
+    if m := re.fullmatch(r"(?:FY)?(\d{4})[-/](\d{2})", raw):
+        start = int(m[1])
+        return [f"FY{start}-{(start + 1) % 100:02d}"]
+    if m := re.fullmatch(r"(\d{4})-?W0+", raw):
+        return [f"{m[1]}-W01"]
+    return []
+
+
 def _nearest(labels: list[str], label: str, n: int = 2) -> list[str]:
     """Up to n labels either side of label; same-type labels sort in date order."""
     labels = sorted(set(labels))
@@ -157,7 +172,8 @@ def resolve_period(con, text: str) -> Period:
     except ExportError as exc:
         known = [r[0] for r in con.execute("select period_label from marts.dim_periods")
                  .fetchall()]
-        close = difflib.get_close_matches(text.strip().upper(), known, n=3, cutoff=0.6)
+        close = [label for label in _meant(text) if label in known] or \
+            difflib.get_close_matches(text.strip().upper(), known, n=3, cutoff=0.6)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise ExportError(f"{exc}{hint}") from None
     row = con.execute(
