@@ -122,11 +122,11 @@ def run_weekly_job(trigger: str, wait_seconds: float = 0) -> dict:
 def _checked_reference():
     """The reference data, or one clear message naming the file, row and column at fault
     (before any file is loaded or any dbt seed rebuilt from it)."""
-    from pipelines.reference import ReferenceError, load_reference
+    from pipelines.reference import ReferenceDataError, load_reference
 
     try:
         return load_reference()
-    except ReferenceError as exc:
+    except ReferenceDataError as exc:
         raise PocmonError(f"{exc}. Nothing was changed: fix the reference file and run "
                           "again.") from exc
 

@@ -27,6 +27,17 @@ class ConfigError(ValueError):
     """The configuration file is missing, not YAML, or has a setting of the wrong kind."""
 
 
+def is_time_zone(name: str) -> bool:
+    """A time zone of the IANA database (the schedule's, a mission's in missions.csv)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 class _Settings(BaseModel):
     # a misspelt setting is an error, not a default taken in silence
     model_config = ConfigDict(extra="forbid")
@@ -60,13 +71,9 @@ class Schedule(_Settings):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, timezone: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        if not is_time_zone(timezone):
             raise ValueError("not a time zone of the IANA database, e.g. UTC, "
-                             "Africa/Bangui, Africa/Juba") from exc
+                             "Africa/Bangui, Africa/Juba")
         return timezone
 
 

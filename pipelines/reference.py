@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.config import get_settings
+from pipelines.config import get_settings, is_time_zone
 
 DATE_FORMATS = ("iso", "day_first")
 
@@ -86,7 +86,7 @@ class Reference:
         return out
 
 
-class ReferenceError(ValueError):  # noqa: A001 (pocmon's, not the builtin weakref error)
+class ReferenceDataError(ValueError):
     """A reference file is missing or has an error: the message names the file, the row (as
     a spreadsheet shows it: the header is row 1) and the column, and what to fix."""
 
@@ -106,21 +106,21 @@ def _read(folder: Path, name: str) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError as exc:
-        raise ReferenceError(f"{path}: the reference file is missing") from exc
+        raise ReferenceDataError(f"{path}: the reference file is missing") from exc
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ReferenceError(f"{path}: not a readable CSV file ({exc})") from exc
+        raise ReferenceDataError(f"{path}: not a readable CSV file ({exc})") from exc
     columns, key = COLUMNS.get(name, ([], []))
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ReferenceError(f"{path}: no column {', '.join(missing)} (its header has "
+        raise ReferenceDataError(f"{path}: no column {', '.join(missing)} (its header has "
                              f"{', '.join(frame.columns)}); restore the header row")
     if key:
         twice = frame[frame.duplicated(key, keep=False)]
-        if not twice.empty:
-            first = twice.groupby(key, sort=False).head(2)
+        if not twice.empty:  # the first key given twice, and its first two rows
+            first = twice[(twice[key] == twice.iloc[0][key]).all(axis=1)]
             rows = " and ".join(str(i + 2) for i in first.index[:2])
             what = ", ".join(f"{c} {first.iloc[0][c]!r}" for c in key)
-            raise ReferenceError(f"{path}, rows {rows}: {what} is given twice; each must be "
+            raise ReferenceDataError(f"{path}, rows {rows}: {what} is given twice; each must be "
                                  "in the file once")
     return frame
 
@@ -131,30 +131,26 @@ def _numbers(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
         bad = values.isna()
         if bad.any():
             row = int(bad.idxmax())
-            raise ReferenceError(f"{path}, row {row + 2}, column {column}: "
+            raise ReferenceDataError(f"{path}, row {row + 2}, column {column}: "
                                  f"{frame.at[row, column]!r} is not a number")
         frame[column] = values
 
 
 def load_reference(folder: Path | None = None) -> Reference:
     """Read the reference CSV files; every column is read as text except numbers. A file with
-    an error raises ``ReferenceError`` naming the file, row and column."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
+    an error raises ``ReferenceDataError`` naming the file, row and column."""
     folder = folder or get_settings().paths.reference
     missions = _read(folder, "missions")
     for row, zone in missions["timezone"].items():
-        try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ReferenceError(
+        if not is_time_zone(zone):
+            raise ReferenceDataError(
                 f"{folder / 'missions.csv'}, row {row + 2}, column timezone: {zone!r} is not "
-                "a time zone of the IANA database (e.g. Africa/Bangui, Africa/Juba)") from exc
+                "a time zone of the IANA database (e.g. Africa/Bangui, Africa/Juba)")
     if "date_format" in missions:
         missions["date_format"] = missions["date_format"].replace("", "iso")
         unknown = sorted(set(missions["date_format"]) - set(DATE_FORMATS))
         if unknown:
-            raise ReferenceError(f"{folder / 'missions.csv'}: unknown date_format {unknown}; "
+            raise ReferenceDataError(f"{folder / 'missions.csv'}: unknown date_format {unknown}; "
                                  f"use one of {', '.join(DATE_FORMATS)}")
     sites = _read(folder, "sites")
     _numbers(sites, ["population", "latitude", "longitude"], folder / "sites.csv")

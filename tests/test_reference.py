@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from pipelines.cli import app
 from pipelines.config import DBT_PROJECT_DIR, get_settings
-from pipelines.reference import ReferenceError, load_reference
+from pipelines.reference import ReferenceDataError, load_reference
 
 SEEDS = DBT_PROJECT_DIR / "seeds" / "reference"
 
@@ -31,6 +31,9 @@ def _append(row: str):
 @pytest.mark.parametrize(("name", "edit", "expected"), [
     ("sites", _append("CAF-S01,MINUSCA,CAF-BGI,Bangui Duplicate,town,5000,4.3650,18.5420"),
      "sites.csv, rows 2 and 42: mission_id 'MINUSCA', site_id 'CAF-S01' is given twice"),
+    ("sites", lambda text: _append("CAF-S02,MINUSCA,CAF-BGI,Boy-Rabe again,town,5,4.4,18.5")(
+        _append("CAF-S01,MINUSCA,CAF-BGI,PK5 again,town,5,4.4,18.5")(text)),
+     "sites.csv, rows 2 and 42: mission_id 'MINUSCA', site_id 'CAF-S01' is given twice"),
     ("sites", lambda text: text.replace(",110000,", ",abc,", 1),
      "sites.csv, row 2, column population: 'abc' is not a number"),
     ("missions", lambda text: text.replace("Africa/Juba", "Africa/Juva"),
@@ -42,7 +45,7 @@ def _append(row: str):
 def test_a_reference_error_names_the_file_row_and_column(tmp_path: Path, name, edit,
                                                          expected: str) -> None:
     folder = _edited(tmp_path, name, edit)
-    with pytest.raises(ReferenceError) as raised:
+    with pytest.raises(ReferenceDataError) as raised:
         load_reference(folder)
     assert expected in str(raised.value) and str(folder) in str(raised.value)
 

@@ -442,7 +442,7 @@ def _map_header(header: list[str], contract: Contract, display: str,
             seen.add(name)
     missing = [c for c in contract.required_columns if c not in seen]
     if missing:
-        found = _cells_shown(header, mapped, contract)
+        found = _cells_shown(header)
         hints = []
         if len(header) == 1:
             hints.append("it has one column only: separate columns with , ; tab or |")
@@ -467,26 +467,23 @@ def _map_header(header: list[str], contract: Contract, display: str,
 
 
 @lru_cache(maxsize=1)
-def _column_names() -> dict[str, frozenset[str]]:
-    """Each source's column names and aliases, normalised."""
-    return {source: frozenset(normalise_name(a) for spec in contract.columns.values()
-                              for a in (spec.name, *spec.aliases))
+def _sources_columns() -> dict[str, tuple[dict[str, str], frozenset[str]]]:
+    """Each source's column lookup (normalised name or alias to column) and required
+    columns, from its contract."""
+    return {source: ({normalise_name(a): spec.name for spec in contract.columns.values()
+                      for a in (spec.name, *spec.aliases)},
+                     frozenset(contract.required_columns))
             for source, contract in load_contracts().items()}
 
 
 def _sources_matching(header: list[str]) -> list[str]:
     """The sources whose every required column this header row names."""
     cells = {normalise_name(cell) for cell in header}
-    matching = []
-    for source, contract in load_contracts().items():
-        required = [contract.columns[c] for c in contract.required_columns]
-        if required and all(cells & {normalise_name(a) for a in (spec.name, *spec.aliases)}
-                            for spec in required):
-            matching.append(source)
-    return matching
+    return [source for source, (lookup, required) in _sources_columns().items()
+            if required and required <= {lookup[c] for c in cells if c in lookup}]
 
 
-def _cells_shown(header: list[str], mapped: list[str | None], contract: Contract) -> str:
+def _cells_shown(header: list[str]) -> str:
     """The cells of a row that is not a valid header, as an error message may quote them.
 
     The row may be data (a file without its header row, or an incidents file in another
@@ -496,7 +493,7 @@ def _cells_shown(header: list[str], mapped: list[str | None], contract: Contract
     """
     if not any(cell.strip() for cell in header):
         return "nothing"
-    names = frozenset().union(*_column_names().values())
+    names = {name for lookup, _ in _sources_columns().values() for name in lookup}
     quoted = [repr(cell) for cell in header if normalise_name(cell) in names]
     other = [column_letter(i) for i, cell in enumerate(header)
              if cell.strip() and normalise_name(cell) not in names]  # empty: "no name"
